@@ -1,0 +1,5 @@
+import sys
+
+from harmonlang.cli import main
+
+sys.exit(main())

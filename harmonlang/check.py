@@ -1,0 +1,326 @@
+"""Stage 3, check: give the resolved program its meaning, or say why it has none.
+
+Builds the three setting layers (song, genre, template), evaluates named
+material with its transforms, routes parts to devices, and checks that every
+name a setting mentions exists. All problems found are reported together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harmonlang import nodes as n
+from harmonlang.devices import Router, Routing, assign_channels
+from harmonlang.diagnostics import Diagnostics, did_you_mean, one_of
+from harmonlang.music import DRUM_VOICES, Material, read_groove, read_notes, read_progression
+from harmonlang.resolve import LoadedModule, Program
+from harmonlang.scopes import SCENE_LETTERS, Layer, LayerBuilder, Structure, effective, read_structure
+from harmonlang.settings import ROLES, SETTINGS, SettingError, level_db, number, send
+from harmonlang.theory import Key, bar_ticks, spell_key
+from harmonlang.transforms import apply_transform
+
+DEFAULT_TEMPLATE = "harmon"
+ROLE_KINDS: dict[str, tuple[str, ...]] = {
+    "protagonist": ("theme",),
+    "antagonist": ("theme",),
+    "chords": ("prog", "theme"),
+    "bass": ("theme",),
+    "drums": ("groove",),
+    "samples": ("theme",),
+}
+
+
+@dataclass
+class MaterialDef:
+    name: str
+    kind: str
+    node: n.Material
+    material: Material | None = None
+    done: bool = False
+
+
+@dataclass
+class PartDef:
+    name: str
+    role: str
+    node: n.Part
+    material: Material | None
+    material_name: str | None
+    routing: Routing | None
+    mix: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CheckedSong:
+    program: Program
+    structure: Structure
+    layers: list[Layer]
+    title: str
+    genre: str | None
+    template: str
+    materials: dict[str, MaterialDef]
+    parts: dict[str, PartDef]
+    home_key: Key
+    home_meter: tuple[int, int]
+    override_materials: dict[int, tuple[str | None, Material | None]]
+    override_routes: dict[int, Routing | None]
+
+
+def _header_setting(program: Program, name: str) -> n.Setting | None:
+    for loaded in program.user_modules:
+        for statement in loaded.module.body:
+            body = statement.block.body if isinstance(statement, n.Song) else [statement]
+            for item in body:
+                if isinstance(item, n.Setting) and item.name.text == name:
+                    return item
+    return None
+
+
+class Checker:
+    def __init__(self, program: Program, diagnostics: Diagnostics) -> None:
+        self.program, self.diagnostics = program, diagnostics
+        self.router = Router(program, diagnostics)
+        self.materials: dict[str, MaterialDef] = {}
+        self.meter_bar = bar_ticks(4, 4)
+        self.override_materials: dict[int, tuple[str | None, Material | None]] = {}
+        self.override_routes: dict[int, Routing | None] = {}
+
+    # ---- the layers ---------------------------------------------------------------------
+    def definition_block(self, kind: str, default: str | None) -> tuple[str | None, n.Block | None]:
+        setting = _header_setting(self.program, kind)
+        name = setting.values[0].text if setting and setting.values else default
+        if name is None:
+            return None, None
+        found = self.program.find_definition(kind, name, setting.values[0].span if setting else None, self.diagnostics)
+        return name, found[0].block if found else None
+
+    def layers(self) -> tuple[Structure, list[Layer], str, str | None]:
+        template_name, template_block = self.definition_block("circle", DEFAULT_TEMPLATE)
+        structure = read_structure(template_block, self.diagnostics) if template_block else None
+        self.diagnostics.stop_if_errors()
+        assert structure is not None and template_name is not None
+        template = Layer(2)
+        LayerBuilder(template, structure, self.diagnostics, template=True).collect(template_block.body, (), None, None)
+        genre_name, genre_block = self.definition_block("genre", None)
+        genre = Layer(1)
+        if genre_block is not None:
+            LayerBuilder(genre, structure, self.diagnostics).collect(genre_block.body, (), None, None)
+        song = Layer(0)
+        builder = LayerBuilder(song, structure, self.diagnostics)
+        songs = [s for m in self.program.user_modules for s in m.module.body if isinstance(s, n.Song)]
+        for extra in songs[1:]:
+            diagnostic = self.diagnostics.error("a song has one `song { ... }` header", extra.span)
+            diagnostic.notes.append(("the header is here", songs[0].span))
+        if not songs:
+            self.diagnostics.error(
+                "this file has no `song` header",
+                n.Span(file=self.program.entry.label, line=1, col=1, end_line=1, end_col=2),
+                'start the song with `song "Title" { key A minor  tempo 124 }`',
+            )
+        for loaded in self.program.user_modules:
+            builder.collect(loaded.module.body, (), None, None)
+        for header in songs[:1]:
+            builder.collect(header.block.body, (), None, header.span)
+        return structure, [song, genre, template], template_name, genre_name
+
+    # ---- material -------------------------------------------------------------------------
+    def collect_materials(self, modules: list[LoadedModule]) -> None:
+        for loaded in modules:
+            for statement in loaded.module.body:
+                if not isinstance(statement, n.Material):
+                    continue
+                name = statement.name.text
+                if name in self.materials:
+                    diagnostic = self.diagnostics.error(f"`{name}` is defined twice", statement.name.span)
+                    diagnostic.notes.append(("first defined here", self.materials[name].node.name.span))
+                    continue
+                self.materials[name] = MaterialDef(name, statement.kind, statement)
+
+    def material(self, name: str, stack: tuple[str, ...]) -> Material | None:
+        definition = self.materials[name]
+        if not definition.done:
+            if name in stack:
+                cycle = " -> ".join([*stack[stack.index(name) :], name])
+                self.diagnostics.error(f"`{name}` is defined in terms of itself: {cycle}", definition.node.name.span)
+                return None
+            definition.material = self.evaluate(definition.node.expr, definition.kind, (*stack, name))
+            definition.done = True
+        return definition.material
+
+    def evaluate(self, expr: n.Expr, kind: str, stack: tuple[str, ...] = ()) -> Material | None:
+        base = expr.base
+        material: Material | None = None
+        if isinstance(base, n.Ref):
+            found = self.materials.get(base.name)
+            if found is None:
+                self.diagnostics.error(
+                    f"unknown name `{base.name}`", base.span, did_you_mean(base.name, self.materials) or "define it first"
+                )
+                return None
+            if found.kind != kind:
+                self.diagnostics.error(f"`{base.name}` is a {found.kind}, but a {kind} is needed here", base.span)
+                return None
+            material = self.material(base.name, stack)
+        elif isinstance(base, n.Strings):
+            if kind == "groove":
+                self.diagnostics.error("a groove is a block of drum lines", base.span, 'write `groove beat = { kick "x...x..." }`')
+                return None
+            reader = read_notes if kind == "theme" else read_progression
+            material = reader(base.parts, self.meter_bar, self.diagnostics)
+        else:
+            if kind != "groove":
+                example = '"a4/8 c5/8 e5/4"' if kind == "theme" else '"i VI III VII"'
+                self.diagnostics.error(f"a {kind} is written in quotes", base.span, f"write `{kind} name = {example}`")
+                return None
+            material = read_groove(base, self.diagnostics)
+        for step in expr.transforms:
+            if material is None:
+                return None
+            material = apply_transform(material, kind, step, self.diagnostics)
+        return material
+
+    def expr_kind(self, expr: n.Expr, role: str) -> str:
+        if isinstance(expr.base, n.Ref) and expr.base.name in self.materials:
+            return self.materials[expr.base.name].kind
+        return "groove" if isinstance(expr.base, n.Block) else ROLE_KINDS[role][0]
+
+    def part_material(self, expr: n.Expr, role: str, part: str) -> tuple[str | None, Material | None]:
+        kind = self.expr_kind(expr, role)
+        if kind not in ROLE_KINDS[role]:
+            wanted = " or ".join(ROLE_KINDS[role])
+            self.diagnostics.error(f"a {role} part plays a {wanted}, not a {kind}", expr.span, f"`{part}` is a {role} part")
+            return None, None
+        name = expr.base.name if isinstance(expr.base, n.Ref) and not expr.transforms else None
+        return name, self.evaluate(expr, kind)
+
+    # ---- parts -------------------------------------------------------------------------------
+    def parts(self) -> dict[str, PartDef]:
+        parts: dict[str, PartDef] = {}
+        for loaded in self.program.user_modules:
+            for statement in loaded.module.body:
+                if isinstance(statement, n.Part):
+                    self.part(statement, parts)
+        return parts
+
+    def part(self, node: n.Part, parts: dict[str, PartDef]) -> None:
+        name, role = node.name.text, node.role.text
+        if name in parts:
+            diagnostic = self.diagnostics.error(f"part `{name}` is defined twice", node.name.span)
+            diagnostic.notes.append(("first defined here", parts[name].node.name.span))
+            return
+        if role not in ROLES:
+            self.diagnostics.error(f"unknown role `{role}`", node.role.span, did_you_mean(role, ROLES) or f"roles: {one_of(ROLES)}")
+            return
+        material_name, material = self.part_material(node.plays, role, name) if node.plays else (None, None)
+        routing = self.router.route(node.target, role)
+        parts[name] = PartDef(name, role, node, material, material_name, routing, self.part_mix(node))
+
+    def part_mix(self, node: n.Part) -> dict[str, Any]:
+        mix: dict[str, Any] = {"level_db": 0.0, "pan": 0.0, "sends": {}}
+        readers = {"level": level_db, "pan": number(-1, 1)}
+        for statement in node.block.body if node.block else []:
+            name = statement.name.text if isinstance(statement, n.Setting) else ""
+            if name not in (*readers, "send"):
+                part_settings = [k for k, s in SETTINGS.items() if "part" in s.levels]
+                span = statement.name.span if isinstance(statement, n.Setting) else statement.span
+                self.diagnostics.error(f"`{name or 'this'}` is not a part setting", span, did_you_mean(name, part_settings) or f"part settings: {one_of(part_settings)}")
+                continue
+            try:
+                if name == "send":
+                    mix["sends"][statement.values[0].text if statement.values else ""] = send(name, statement.values)["amount"]
+                else:
+                    mix["pan" if name == "pan" else "level_db"] = readers[name](name, statement.values)
+            except SettingError as error:
+                self.diagnostics.error(error.message, error.value.span if error.value else statement.span, error.hint)
+        return mix
+
+    def overrides(self, layer: Layer, parts: dict[str, PartDef]) -> None:
+        for override in layer.part_overrides:
+            part = parts.get(override.part.text)
+            if part is None:
+                self.diagnostics.error(
+                    f"unknown part `{override.part.text}`", override.part.span, did_you_mean(override.part.text, parts) or None
+                )
+                continue
+            if override.plays is not None:
+                self.override_materials[id(override.plays)] = self.part_material(override.plays, part.role, part.name)
+            if override.target is not None:
+                self.override_routes[id(override.target)] = self.router.route(override.target, part.role)
+
+    # ---- references --------------------------------------------------------------------------
+    def references(self, layers: list[Layer], parts: dict[str, PartDef], structure: Structure) -> None:
+        part_names = set(parts) | set(ROLES)
+        for layer in layers[:1]:
+            for container, scope in layer.scopes.items():
+                self.scene_exists(container, scope, layers, structure)
+                for entries in [scope.settings, *scope.phrases.values()]:
+                    for key, entry in entries.items():
+                        name, _, target = key.partition(":")
+                        if name == "mix" and target not in part_names:
+                            self.diagnostics.error(f"`mix` names no part `{target}`", entry.span, did_you_mean(target, parts) or None)
+                        elif name == "mute":
+                            for muted in entry.value:
+                                if muted not in part_names:
+                                    self.diagnostics.error(f"`mute` names no part `{muted}`", entry.span, did_you_mean(muted, parts))
+                        elif name == "fuse":
+                            for each in (entry.value["a"], entry.value["b"]):
+                                if each not in part_names and each not in self.materials:
+                                    self.diagnostics.error(f"`fuse` names no theme or part `{each}`", entry.span, did_you_mean(each, [*parts, *self.materials]))
+                        elif name == "polyrhythm" and entry.value.get("voice", "hat") not in DRUM_VOICES:
+                            voice = entry.value["voice"]
+                            self.diagnostics.error(f"unknown drum voice `{voice}`", entry.span, did_you_mean(voice, DRUM_VOICES))
+
+    def scene_exists(self, container: tuple[Any, ...], scope: Any, layers: list[Layer], structure: Structure) -> None:
+        if len(container) < 3:
+            return
+        counts = effective(layers, container[:2], None)
+        sequences, scenes = counts["sequences"].value, counts["scenes"].value
+        act, step = container[:2]
+        if container[2] > sequences:
+            self.diagnostics.error(
+                f"step {step} has {sequences} sequence{'s' if sequences != 1 else ''}, so sequence {container[2]} does not exist",
+                scope.span,
+                "raise `sequences`, or address a sequence that exists",
+            )
+        elif len(container) == 4 and SCENE_LETTERS.index(container[3]) >= scenes:
+            self.diagnostics.error(
+                f"sequences in step {step} have {scenes} scene{'s' if scenes != 1 else ''}, so scene {container[2]}{container[3]} does not exist",
+                scope.span,
+                "raise `scenes`, or address a scene that exists",
+            )
+
+
+def check(program: Program, diagnostics: Diagnostics) -> CheckedSong:
+    """Give a resolved program its meaning. Raises CompileError listing every problem."""
+    checker = Checker(program, diagnostics)
+    structure, layers, template, genre = checker.layers()
+    diagnostics.stop_if_errors()
+    root = effective(layers, (), None)
+    meter = tuple(root["meter"].value)
+    checker.meter_bar = bar_ticks(*meter)
+    checker.collect_materials(program.user_modules)
+    for name in list(checker.materials):
+        checker.material(name, ())
+    parts = checker.parts()
+    checker.overrides(layers[0], parts)
+    assign_channels([p.routing for p in parts.values() if p.routing] + [r for r in checker.override_routes.values() if r])
+    checker.references(layers, parts, structure)
+    diagnostics.stop_if_errors()
+    songs = [s for m in program.user_modules for s in m.module.body if isinstance(s, n.Song)]
+    title = songs[0].title.text if songs and songs[0].title else root["title"].value if "title" in root else "Untitled"
+    key = root["key"].value
+    return CheckedSong(
+        program,
+        structure,
+        layers,
+        title,
+        genre,
+        template,
+        checker.materials,
+        parts,
+        spell_key(key["tonic"], key["mode"]),
+        (int(meter[0]), int(meter[1])),
+        checker.override_materials,
+        checker.override_routes,
+    )

@@ -1,0 +1,172 @@
+"""`harmonc`: check, build and inspect `.circle` songs.
+
+argparse (not typer/rich) keeps start-up inside the cold-build budget; each
+output kind's writer is imported only when that kind is asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from harmonlang import __version__
+from harmonlang.diagnostics import Diagnostic, SourceCache, render_all, wants_colour
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
+
+
+def _ast_json(result) -> bytes:  # type: ignore[no-untyped-def]
+    return result.ast.model_dump_json(indent=2).encode() + b"\n"
+
+
+def _ir_json(result) -> bytes:  # type: ignore[no-untyped-def]
+    return result.score.model_dump_json(indent=1).encode() + b"\n"
+
+
+def _midi(result) -> bytes:  # type: ignore[no-untyped-def]
+    from harmonlang.runtime.midi import midi_bytes
+
+    return midi_bytes(result.score)
+
+
+def _events(result) -> bytes:  # type: ignore[no-untyped-def]
+    from harmonlang.runtime.midi import dump_midi, midi_bytes
+
+    return dump_midi(data=midi_bytes(result.score)).encode()
+
+
+# kind -> (file suffix, writer)
+EMITTERS: dict[str, tuple[str, Callable[..., bytes]]] = {
+    "ast": (".ast.json", _ast_json),
+    "ir": (".ir.json", _ir_json),
+    "midi": (".mid", _midi),
+    "events": (".events.txt", _events),
+}
+
+
+def _report(diagnostics: list[Diagnostic], sources: SourceCache) -> None:
+    if diagnostics:
+        print(render_all(diagnostics, sources, wants_colour(sys.stderr)), file=sys.stderr)
+
+
+def _compile(path: str):  # type: ignore[no-untyped-def]
+    from harmonlang.compiler import CompileFailure, compile_file
+
+    try:
+        result = compile_file(path)
+    except CompileFailure as failure:
+        _report(failure.diagnostics, failure.sources)
+        return None
+    _report(result.diagnostics, result.program.sources)
+    return result
+
+
+def _duration(score) -> float:  # type: ignore[no-untyped-def]
+    seconds, points = 0.0, score.tempo_map
+    for index, point in enumerate(points):
+        end = points[index + 1].tick if index + 1 < len(points) else score.length
+        seconds += (end - point.tick) / score.ppq * 60 / point.bpm
+    return seconds
+
+
+def _summary(result) -> str:  # type: ignore[no-untyped-def]
+    score = result.score
+    minutes, seconds = divmod(round(_duration(score)), 60)
+    bars = sum(s.bars for s in score.scenes)
+    holes = len(score.holes())
+    return (
+        f"{score.source}: {len(score.scenes)} scenes, {bars} bars, {minutes}:{seconds:02d}, "
+        f"{len(score.parts)} parts, {holes} holes"
+    )
+
+
+def command_check(args: argparse.Namespace) -> int:
+    status = EXIT_OK
+    for path in args.files:
+        result = _compile(path)
+        if result is None:
+            status = EXIT_ERRORS
+        elif not args.quiet:
+            print(f"ok  {_summary(result)}")
+    return status
+
+
+def command_build(args: argparse.Namespace) -> int:
+    kinds = [k.strip() for k in args.emit.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in EMITTERS]
+    if unknown or not kinds:
+        print(f"harmonc: error: unknown --emit kind {', '.join(unknown) or '(none)'}; choose from {', '.join(EMITTERS)}", file=sys.stderr)
+        return EXIT_USAGE
+    result = _compile(args.file)
+    if result is None:
+        return EXIT_ERRORS
+    from harmonlang.output import write_atomic
+
+    out = Path(args.output)
+    stem = Path(args.file).name.removesuffix(".circle")
+    # Render everything first, so a failure part-way writes nothing at all.
+    rendered = {out / f"{stem}{EMITTERS[k][0]}": EMITTERS[k][1](result) for k in kinds}
+    for path, data in rendered.items():
+        write_atomic(path, data)
+    if not args.quiet:
+        print(f"built {_summary(result)}")
+        for path in rendered:
+            print(f"  wrote {path}")
+    return EXIT_OK
+
+
+def command_schema(args: argparse.Namespace) -> int:
+    from harmonlang.ir import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.output:
+        from harmonlang.output import write_atomic
+
+        write_atomic(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harmonc", description="The HarmonLang compiler: songs shaped as a story.")
+    parser.add_argument("--version", action="version", version=f"harmonc {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    check = commands.add_parser("check", help="check songs and report every problem")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    check.set_defaults(run=command_check)
+    build = commands.add_parser("build", help="compile a song and write its outputs")
+    build.add_argument("file", metavar="FILE")
+    build.add_argument("-o", "--output", default="out", metavar="DIR", help="output folder (default: out)")
+    build.add_argument("--emit", default="ir,midi", metavar="KINDS", help=f"comma-separated: {', '.join(EMITTERS)} (default: ir,midi)")
+    build.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    build.set_defaults(run=command_build)
+    schema = commands.add_parser("schema", help="print the Score IR's JSON Schema")
+    schema.add_argument("-o", "--output", metavar="FILE", help="write to a file instead")
+    schema.set_defaults(run=command_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except OSError as error:
+        print(f"harmonc: error: {error.strerror}: {error.filename}", file=sys.stderr)
+        return EXIT_ERRORS
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""The pipeline in one place: parse -> resolve -> check -> lower.
+
+`compile_file` runs every stage and returns what each produced; each stage
+also has its own public entry point (`parse_source`, `resolve`, `check`,
+`lower`). Nothing here imports the heavy libraries of later stages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harmonlang.check import CheckedSong, check
+from harmonlang.diagnostics import CompileError, Diagnostic, Diagnostics, SourceCache
+from harmonlang.ir import Score
+from harmonlang.lower import lower
+from harmonlang.nodes import Module
+from harmonlang.resolve import Program, resolve
+
+
+@dataclass
+class CompileResult:
+    program: Program
+    checked: CheckedSong
+    score: Score
+    diagnostics: list[Diagnostic]
+
+    @property
+    def ast(self) -> Module:
+        return self.program.entry.module
+
+
+class CompileFailure(Exception):
+    def __init__(self, diagnostics: list[Diagnostic], sources: SourceCache) -> None:
+        super().__init__(f"{sum(d.severity == 'error' for d in diagnostics)} error(s)")
+        self.diagnostics, self.sources = diagnostics, sources
+
+
+def compile_file(path: str, text: str | None = None) -> CompileResult:
+    """Compile one song to the Score IR. Raises CompileFailure with every diagnostic."""
+    diagnostics = Diagnostics()
+    sources = SourceCache()
+    try:
+        program = resolve(path, diagnostics, text, sources)
+        checked = check(program, diagnostics)
+        score = lower(checked)
+    except CompileError:
+        raise CompileFailure(diagnostics.items, sources) from None
+    return CompileResult(program, checked, score, diagnostics.items)

@@ -1,0 +1,213 @@
+"""Device profiles (from `device NAME { ... }` definitions) and part routing.
+
+A device has outputs (`out drums { channel 10 ... }`); a device without any
+has one output, `main`. `on t8.bass`, `on s1 channel 4`, `on gm "Strings"`
+and `on sp404mk2 bank A` pick an output and its channel and program.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harmonlang import nodes as n
+from harmonlang.diagnostics import Diagnostics, Span, did_you_mean
+from harmonlang.resolve import Program
+from harmonlang.settings import SETTINGS, SettingError
+
+# General MIDI programs (0-based) for parts routed to a program-list device without one.
+DEFAULT_PROGRAMS = {"protagonist": 80, "antagonist": 81, "chords": 4, "bass": 38, "samples": 0}
+OUT_FIELDS = ("channel", "notes", "accepts", "range", "voices", "programs", "cc")
+
+
+@dataclass
+class Output:
+    name: str
+    channel: int | str = "auto"
+    notes: dict[str, int] = field(default_factory=dict)
+    accepts: dict[str, int] = field(default_factory=dict)
+    range: list[int] = field(default_factory=lambda: [0, 127])
+    voices: int = 16
+    programs: list[str] = field(default_factory=list)
+    cc: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Device:
+    name: str
+    title: str
+    port: str | None
+    settings: dict[str, Any]
+    outputs: dict[str, Output]
+    span: Span | None
+
+
+@dataclass
+class Routing:
+    device: str
+    output: str
+    port: str | None
+    channel: int | str
+    program: int | None
+    drum_map: dict[str, int]
+    range: list[int]
+
+
+def _read_block(block: n.Block, level: str, diagnostics: Diagnostics) -> tuple[dict[str, Any], list[n.Setting]]:
+    values: dict[str, Any] = {}
+    outs: list[n.Setting] = []
+    for statement in block.body:
+        if not isinstance(statement, n.Setting):
+            diagnostics.error("a device holds settings and `out` blocks only", statement.span)
+            continue
+        name = statement.name.text
+        spec = SETTINGS.get(name)
+        if spec is None or level not in spec.levels:
+            hint = did_you_mean(name, [k for k, s in SETTINGS.items() if level in s.levels]) or "see docs/language.md"
+            diagnostics.error(f"`{name}` is not a device setting", statement.name.span, hint)
+            continue
+        if name == "out":
+            if level != "device" or statement.block is None:
+                diagnostics.error("`out NAME { ... }` stands directly in a device", statement.span)
+                continue
+            outs.append(statement)
+            continue
+        try:
+            values[name] = spec.read(name, statement.values)
+        except SettingError as error:
+            diagnostics.error(error.message, error.value.span if error.value else statement.span, error.hint)
+    return values, outs
+
+
+def read_device(definition: n.Definition, diagnostics: Diagnostics) -> Device:
+    assert definition.name is not None
+    settings, outs = _read_block(definition.block, "device", diagnostics)
+    shared = {k: v for k, v in settings.items() if k in OUT_FIELDS}
+    outputs: dict[str, Output] = {}
+    for out in outs:
+        assert out.block is not None
+        name = out.values[0].text if out.values else "main"
+        own, _ = _read_block(out.block, "out", diagnostics)
+        outputs[name] = Output(name, **{**shared, **own})
+    if not outputs:
+        outputs["main"] = Output("main", **shared)
+    title = settings.get("title", definition.name.text)
+    return Device(definition.name.text, title, settings.get("port"), settings, outputs, definition.name.span)
+
+
+class Router:
+    """Resolves `on ...` targets, loading device profiles on first use."""
+
+    def __init__(self, program: Program, diagnostics: Diagnostics) -> None:
+        self.program, self.diagnostics = program, diagnostics
+        self.devices: dict[str, Device | None] = {}
+        self.role = ""
+
+    def device(self, name: str, span: Span | None) -> Device | None:
+        if name not in self.devices:
+            found = self.program.find_definition("device", name, span, self.diagnostics)
+            self.devices[name] = read_device(found[0], self.diagnostics) if found else None
+        return self.devices[name]
+
+    def route(self, target: n.Target | None, role: str) -> Routing | None:
+        self.role = role
+        if target is None:
+            device = self.device("gm", None)
+            output = self._output_for(device, role, None, None) if device else None
+            return self._routing(device, output, []) if device and output else None
+        device_name, _, out_name = target.device.text.partition(".")
+        device = self.device(device_name, target.device.span)
+        if device is None:
+            return None
+        options = list(target.options)
+        if len(options) >= 2 and options[0].text == "bank":
+            out_name, options = options[1].text, options[2:]
+        output = self._output_for(device, role, out_name or None, target.device.span)
+        if output is None:
+            return None
+        return self._routing(device, output, options)
+
+    def _output_for(self, device: Device, role: str, wanted: str | None, span: Span | None) -> Output | None:
+        outputs = device.outputs
+        if wanted is not None:
+            if wanted not in outputs:
+                self.diagnostics.error(
+                    f"{device.name} has no output `{wanted}`",
+                    span,
+                    did_you_mean(wanted, outputs) or f"{device.name} has {', '.join(outputs)}",
+                )
+                return None
+            return outputs[wanted]
+        if role in outputs:
+            return outputs[role]
+        if "main" in outputs and role != "drums":
+            return outputs["main"]
+        if len(outputs) == 1:
+            return next(iter(outputs.values()))
+        choices = " or ".join(f"`on {device.name}.{o}`" for o in outputs)
+        self.diagnostics.error(f"{device.name} has several outputs", span, f"write {choices}")
+        return None
+
+    def _routing(self, device: Device, output: Output, options: list[n.Value]) -> Routing | None:
+        channel: int | str = output.channel
+        program: int | None = None
+        index = 0
+        while index < len(options):
+            option = options[index]
+            following = options[index + 1] if index + 1 < len(options) else None
+            if option.kind == "string":
+                program = self._program_number(device, output, option)
+                index += 1
+            elif option.text in ("channel", "program") and following is not None and following.kind == "number":
+                limit = 16 if option.text == "channel" else 127
+                low = 1 if option.text == "channel" else 0
+                if not low <= following.number <= limit or following.number != int(following.number):
+                    self.diagnostics.error(f"a {option.text} runs from {low} to {limit}", following.span)
+                elif option.text == "channel":
+                    channel = int(following.number)
+                else:
+                    program = int(following.number)
+                index += 2
+            else:
+                self.diagnostics.error(
+                    "unknown device option",
+                    option.span,
+                    'options are `channel N`, `program N`, a program name in quotes, and `bank X`',
+                )
+                return None
+        if program is None and output.programs and not output.notes:
+            program = DEFAULT_PROGRAMS.get(self.role, 0)
+        return Routing(device.name, output.name, device.port, channel, program, dict(output.notes), list(output.range))
+
+    def _program_number(self, device: Device, output: Output, option: n.Value) -> int | None:
+        names = output.programs
+        if not names:
+            self.diagnostics.error(f"{device.name} has no named programs", option.span, "use `program N`")
+            return None
+        lowered = [p.lower() for p in names]
+        if option.text.lower() in lowered:
+            return lowered.index(option.text.lower())
+        self.diagnostics.error(
+            f"{device.name} has no program `{option.text}`",
+            option.span,
+            did_you_mean(option.text, names) or "see the device's `programs` list",
+        )
+        return None
+
+
+def assign_channels(routings: list[Routing]) -> None:
+    """Give `auto` channels the lowest free ones per device; drums take 10."""
+    used: dict[str, set[int]] = {}
+    for routing in routings:
+        if isinstance(routing.channel, int):
+            used.setdefault(routing.device, set()).add(routing.channel)
+    for routing in routings:
+        if routing.channel != "auto":
+            continue
+        taken = used.setdefault(routing.device, set())
+        if routing.drum_map:
+            routing.channel = 10
+        else:
+            free = [c for c in range(1, 17) if c != 10 and c not in taken]
+            routing.channel = free[0] if free else 1
+        taken.add(int(routing.channel))

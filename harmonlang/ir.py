@@ -1,0 +1,183 @@
+"""The Score IR: the contract between the compiler, the agents and the runtime.
+
+Versioned, JSON-serializable, in absolute ticks (PPQ 480). Each phrase has a
+cell per part: literal events the writer wrote, an explicit hole carrying
+the constraints an agent must honour, or a rest the form asks for.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+IR_VERSION = "1.0"
+PhraseKind = Literal["A", "B", "A'", "T"]
+HoleKind = Literal["melody", "variation", "foreshadow", "harmony", "bassline", "groove", "samples"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoteEvent(_Model):
+    tick: int = Field(ge=0, description="absolute start, in ticks")
+    dur: int = Field(ge=1, description="length in ticks")
+    pitch: int = Field(ge=0, le=127)
+    vel: int = Field(ge=1, le=127)
+
+
+class Provenance(_Model):
+    by: Literal["writer", "agent"] = "writer"
+    agent: str | None = None
+    material: str | None = Field(None, description="the named material played, if any")
+    source: str | None = Field(None, description="file:line:col of what the writer wrote")
+    note: str | None = None
+
+
+class ChordContext(_Model):
+    tick: int
+    dur: int
+    symbol: str
+    pitches: list[int]
+
+
+class KeyInfo(_Model):
+    tonic: str
+    mode: str
+    fifths: int = Field(description="key signature: sharps positive, flats negative")
+
+
+class HoleConstraints(_Model):
+    key: KeyInfo
+    meter: list[int]
+    tempo: float
+    bars: int
+    start: int
+    end: int
+    range: list[int] = Field(description="lowest and highest MIDI note the part's device plays")
+    drum_voices: list[str] = []
+    source_material: str | None = Field(None, description="the theme a variation or foreshadowing develops")
+    directives: dict[str, Any] = {}
+
+
+class Hole(_Model):
+    id: str
+    kind: HoleKind
+    constraints: HoleConstraints
+
+
+class Cell(_Model):
+    part: str
+    status: Literal["literal", "hole", "rest"]
+    events: list[NoteEvent] = []
+    hole: Hole | None = None
+    provenance: Provenance | None = None
+    channel: int | None = Field(None, description="set when the part is routed elsewhere here")
+    program: int | None = None
+
+
+class Phrase(_Model):
+    kind: PhraseKind
+    name: str
+    start: int
+    end: int
+    bars: int
+    key: KeyInfo
+    tempo: float
+    tempo_drift: float = 0.0
+    harmony: list[ChordContext] = []
+    directives: dict[str, Any] = {}
+    cells: list[Cell]
+
+
+class Scene(_Model):
+    id: str = Field(description="<act>.<step>.<sequence><scene>, e.g. IIa.search.2b")
+    act: str
+    step: str
+    sequence: int
+    scene: str
+    index: int
+    start: int
+    end: int
+    bars: int
+    meter: list[int]
+    phrases: list[Phrase]
+
+
+class TempoPoint(_Model):
+    tick: int
+    bpm: float
+
+
+class MeterPoint(_Model):
+    tick: int
+    numerator: int
+    denominator: int
+
+
+class KeyPoint(_Model):
+    tick: int
+    key: KeyInfo
+
+
+class Mix(_Model):
+    level_db: float = 0.0
+    pan: float = 0.0
+    sends: dict[str, float] = {}
+
+
+class PartInfo(_Model):
+    name: str
+    role: str
+    device: str
+    output: str
+    port: str | None
+    channel: int = Field(ge=1, le=16)
+    program: int | None
+    drum_map: dict[str, int] = {}
+    range: list[int]
+    material: str | None = None
+    mix: Mix = Mix()
+
+
+class Clock(_Model):
+    role: Literal["master", "follow", "off"]
+    source: str | None = None
+
+
+class MaterialInfo(_Model):
+    kind: Literal["theme", "prog", "groove"]
+    length: int
+    events: list[NoteEvent] = []
+    chords: list[str] = []
+    voices: list[str] = []
+
+
+class Score(_Model):
+    ir_version: Literal["1.0"] = IR_VERSION
+    title: str
+    source: str
+    genre: str | None
+    template: str
+    seed: int
+    ppq: int = 480
+    length: int = Field(description="end of the song, in ticks")
+    home_key: KeyInfo
+    clock: Clock
+    parts: list[PartInfo]
+    materials: dict[str, MaterialInfo] = {}
+    tempo_map: list[TempoPoint]
+    meter_map: list[MeterPoint]
+    key_map: list[KeyPoint]
+    scenes: list[Scene]
+
+    def holes(self) -> list[Hole]:
+        return [c.hole for s in self.scenes for p in s.phrases for c in p.cells if c.hole is not None]
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Score.model_json_schema()
+    schema["$id"] = f"https://harmonlang.dev/schema/score-{IR_VERSION}.json"
+    schema["title"] = f"HarmonLang Score IR {IR_VERSION}"
+    return schema

@@ -1,0 +1,326 @@
+"""Stage 4, lower: expand the circle into scenes and phrases in absolute ticks.
+
+Literal material is placed (looped to fill each phrase, and moved into the
+phrase's key when the story modulates); everything the writer left open
+becomes an explicit hole with its constraints. The result is the Score IR.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harmonlang.check import CheckedSong, PartDef
+from harmonlang.devices import Routing
+from harmonlang.ir import Score
+from harmonlang.music import DEFAULT_VELOCITY, Groove, Material, Notes, Progression
+from harmonlang.scopes import SCENE_LETTERS, Entry, effective
+from harmonlang.theory import MODES, PPQ, Key, bar_ticks, modulate, spell_key
+
+PHRASES = ("A", "B", "A'", "T")
+PHRASE_NAMES = {"A": "chorus A", "B": "bridge B", "A'": "chorus A'", "T": "transition"}
+# What each role does in each phrase when the writer says nothing more specific.
+ROLE_PLAN: dict[str, dict[str, str]] = {
+    "protagonist": {"A": "play", "B": "rest", "A'": "variation", "T": "foreshadow"},
+    "antagonist": {"A": "rest", "B": "play", "A'": "rest", "T": "foreshadow"},
+    "chords": dict.fromkeys(PHRASES, "play"),
+    "bass": dict.fromkeys(PHRASES, "play"),
+    "drums": dict.fromkeys(PHRASES, "play"),
+    "samples": dict.fromkeys(PHRASES, "play"),
+}
+HOLE_KIND = {
+    "protagonist": "melody",
+    "antagonist": "melody",
+    "chords": "harmony",
+    "bass": "bassline",
+    "drums": "groove",
+    "samples": "samples",
+}
+STRUCTURAL = {"key", "tempo", "tempo-drift", "meter", "length", "sequences", "scenes", "title", "genre", "circle", "seed", "clock"}
+STRUCTURAL |= {"acts", "steps"}
+CHORD_VELOCITY = 80
+
+
+def _key_info(key: Key) -> dict[str, Any]:
+    return {"tonic": key.tonic_name, "mode": key.mode, "fifths": key.fifths()}
+
+
+def phrase_key(settings: dict[str, Entry]) -> Key:
+    """The key in force: `key`, moved by `modulate` when that is at least as specific, then `lift`."""
+    entry = settings["key"]
+    key = spell_key(entry.value["tonic"], entry.value["mode"])
+    relation = settings.get("modulate")
+    if relation is not None:
+        deeper = (relation.depth, relation.phrase) > (entry.depth, entry.phrase)
+        same = (relation.depth, relation.phrase) == (entry.depth, entry.phrase) and relation.layer <= entry.layer
+        if deeper or same:
+            key = modulate(key, relation.value)
+    lift = settings.get("lift")
+    return modulate(key, lift.value) if lift is not None and lift.value else key
+
+
+def map_pitch(pitch: int, home: Key, key: Key) -> int:
+    """Move a pitch written in the home key to the same scale degree in `key`, nearest way."""
+    if home == key:
+        return pitch
+    degree, alteration, octave = home.degree_of(pitch)
+    shift = (key.tonic - home.tonic + 6) % 12 - 6
+    return max(0, min(127, home.tonic + shift + 12 * octave + MODES[key.mode][degree] + alteration))
+
+
+class Lowerer:
+    def __init__(self, song: CheckedSong) -> None:
+        self.song = song
+        self.tempo_map: list[dict[str, Any]] = []
+        self.meter_map: list[dict[str, Any]] = []
+        self.key_map: list[dict[str, Any]] = []
+
+    def mark(self, series: list[dict[str, Any]], tick: int, **values: Any) -> None:
+        last = series[-1] if series else None
+        if last is not None and all(last[k] == v for k, v in values.items()):
+            return
+        if last is not None and last["tick"] == tick:
+            series.pop()
+        series.append({"tick": tick, **values})
+
+    def lower(self) -> dict[str, Any]:
+        song, scenes, tick = self.song, [], 0
+        for act in song.structure.acts:
+            for step in song.structure.steps[act]:
+                counts = effective(song.layers, (act, step), None)
+                for sequence in range(1, counts["sequences"].value + 1):
+                    for letter in SCENE_LETTERS[: counts["scenes"].value]:
+                        scene = self.scene((act, step, sequence, letter), tick, len(scenes))
+                        scenes.append(scene)
+                        tick = scene["end"]
+        return {"scenes": scenes, "length": tick}
+
+    def scene(self, container: tuple[Any, ...], start: int, index: int) -> dict[str, Any]:
+        act, step, sequence, letter = container
+        settings = effective(self.song.layers, container, None)
+        numerator, denominator = settings["meter"].value
+        bars = settings["length"].value
+        bar = bar_ticks(numerator, denominator)
+        self.mark(self.meter_map, start, numerator=numerator, denominator=denominator)
+        phrase_bars = bars // len(PHRASES)
+        phrases, tick = [], start
+        for kind in PHRASES:
+            phrases.append(self.phrase(container, kind, tick, phrase_bars, bar, [numerator, denominator]))
+            tick += phrase_bars * bar
+        return {
+            "id": f"{act}.{step}.{sequence}{letter}",
+            "act": act,
+            "step": step,
+            "sequence": sequence,
+            "scene": letter,
+            "index": index,
+            "start": start,
+            "end": tick,
+            "bars": bars,
+            "meter": [numerator, denominator],
+            "phrases": phrases,
+        }
+
+    def phrase(self, container: tuple[Any, ...], kind: str, start: int, bars: int, bar: int, meter: list[int]) -> dict[str, Any]:
+        settings = effective(self.song.layers, container, kind)
+        key = phrase_key(settings)
+        length = bars * bar
+        self.mark(self.key_map, start, key=_key_info(key))
+        bpm = settings["tempo"].value
+        drift = settings["tempo-drift"].value if "tempo-drift" in settings else 0.0
+        self.tempo_ramp(start, length, bpm, drift, meter)
+        directives = {k: e.value for k, e in settings.items() if k not in STRUCTURAL and not k.startswith(("plays:", "on:"))}
+        scene_id = f"{container[0]}.{container[1]}.{container[2]}{container[3]}"
+        context = {
+            "key": _key_info(key),
+            "meter": meter,
+            "tempo": bpm,
+            "bars": bars,
+            "start": start,
+            "end": start + length,
+            "directives": directives,
+        }
+        harmony: list[dict[str, Any]] = []
+        cells = [
+            self.cell(part, kind, settings, key, start, length, bar, context, harmony, f"{scene_id}/{kind}")
+            for part in self.song.parts.values()
+        ]
+        return {
+            "kind": kind,
+            "name": PHRASE_NAMES[kind],
+            "start": start,
+            "end": start + length,
+            "bars": bars,
+            "key": _key_info(key),
+            "tempo": bpm,
+            "tempo_drift": drift,
+            "harmony": harmony,
+            "directives": directives,
+            "cells": cells,
+        }
+
+    def tempo_ramp(self, start: int, length: int, bpm: float, drift: float, meter: list[int]) -> None:
+        self.mark(self.tempo_map, start, bpm=round(bpm, 3))
+        if not drift:
+            return
+        beat = 4 * PPQ // meter[1]
+        beats = max(length // beat, 1)
+        for index in range(1, beats):
+            self.mark(self.tempo_map, start + index * beat, bpm=round(bpm * (1 + drift * index / (beats - 1)), 3))
+
+    def cell(
+        self,
+        part: PartDef,
+        kind: str,
+        settings: dict[str, Entry],
+        key: Key,
+        start: int,
+        length: int,
+        bar: int,
+        context: dict[str, Any],
+        harmony: list[dict[str, Any]],
+        where: str,
+    ) -> dict[str, Any]:
+        cell: dict[str, Any] = {"part": part.name}
+        route_entry = settings.get(f"on:{part.name}")
+        routing: Routing | None = self.song.override_routes.get(id(route_entry.value)) if route_entry else None
+        if routing is not None:
+            cell["channel"], cell["program"] = routing.channel, routing.program
+        routing = routing or part.routing
+        muted = settings.get("mute")
+        if muted is not None and (part.name in muted.value or part.role in muted.value):
+            return {**cell, "status": "rest", "provenance": {"note": "muted here", "source": muted.span.label()}}
+        name, material, source = part.material_name, part.material, part.node.plays.span if part.node.plays else None
+        plays = settings.get(f"plays:{part.name}")
+        if plays is not None:
+            name, material = self.song.override_materials.get(id(plays.value), (None, None))
+            source = plays.span
+        action = "play" if plays is not None and plays.phrase else ROLE_PLAN[part.role][kind]
+        if action == "rest":
+            return {**cell, "status": "rest"}
+        if action == "play" and material is not None:
+            events, note = self.place(material, key, start, length, bar, routing, harmony if part.role == "chords" else None)
+            provenance = {"by": "writer", "material": name, "source": source.label() if source else None, "note": note}
+            return {**cell, "status": "literal", "events": events, "provenance": provenance}
+        hole_kind = HOLE_KIND[part.role] if action == "play" else action
+        constraints = {
+            **context,
+            "range": routing.range if routing else [0, 127],
+            "drum_voices": sorted(routing.drum_map) if routing and part.role == "drums" else [],
+            "source_material": name,
+        }
+        hole = {"id": f"{where}/{part.name}", "kind": hole_kind, "constraints": constraints}
+        return {**cell, "status": "hole", "hole": hole}
+
+    def place(
+        self,
+        material: Material,
+        key: Key,
+        start: int,
+        length: int,
+        bar: int,
+        routing: Routing | None,
+        harmony: list[dict[str, Any]] | None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        home = self.song.home_key
+        note = None if key == home else f"moved from {home.name()} to {key.name()}"
+        events: list[dict[str, Any]] = []
+        if isinstance(material, Groove):
+            drum_map = routing.drum_map if routing else {}
+            swing = round(material.swing * material.unit)
+            for voice_name, voice in material.voices.items():
+                for offset in _loop_starts(voice.length, length):
+                    for tick, velocity in voice.hits:
+                        at = offset + tick
+                        if at < length and voice_name in drum_map:
+                            at += swing if (tick // material.unit) % 2 else 0
+                            events.append(_event(start + at, min(material.unit, length - at), drum_map[voice_name], velocity))
+            return sorted(events, key=lambda e: (e["tick"], e["pitch"])), None
+        loop = max(bar, -(-material.length // bar) * bar)
+        if isinstance(material, Notes):
+            for offset in _loop_starts(loop, length):
+                for event in material.events:
+                    at = offset + event.start
+                    if at < length:
+                        pitch = map_pitch(event.pitch, home, key)
+                        events.append(_event(start + at, min(event.dur, length - at), pitch, event.vel))
+            return sorted(events, key=lambda e: (e["tick"], e["pitch"])), note
+        assert isinstance(material, Progression)
+        shift = 0 if key == home else (key.tonic - home.tonic + 6) % 12 - 6
+        for offset in _loop_starts(loop, length):
+            for slot, chord in material.chords(key):
+                at = offset + slot.start
+                if at >= length:
+                    continue
+                absolute = slot.text[:1] in "ABCDEFG"
+                pitches = chord.voicing(material.transpose + (shift if absolute else 0))
+                dur = min(slot.dur, length - at)
+                events += [_event(start + at, dur, p, CHORD_VELOCITY) for p in pitches]
+                if harmony is not None:
+                    harmony.append({"tick": start + at, "dur": dur, "symbol": slot.text, "pitches": list(pitches)})
+        return sorted(events, key=lambda e: (e["tick"], e["pitch"])), note
+
+
+def _loop_starts(loop: int, length: int) -> range:
+    return range(0, length, loop) if loop > 0 else range(0)
+
+
+def _event(tick: int, dur: int, pitch: int, vel: int) -> dict[str, int]:
+    return {"tick": tick, "dur": max(dur, 1), "pitch": pitch, "vel": vel}
+
+
+def _material_info(definition: Any) -> dict[str, Any] | None:
+    material = definition.material
+    if material is None:
+        return None
+    info: dict[str, Any] = {"kind": definition.kind, "length": material.length}
+    if isinstance(material, Notes):
+        info["events"] = [_event(e.start, e.dur, e.pitch, e.vel) for e in material.events]
+    elif isinstance(material, Progression):
+        info["chords"] = [s.text for s in material.slots]
+    else:
+        info["voices"] = list(material.voices)
+    return info
+
+
+def lower(song: CheckedSong) -> Score:
+    """Expand a checked song into the Score IR."""
+    lowerer = Lowerer(song)
+    body = lowerer.lower()
+    root = effective(song.layers, (), None)
+    clock = root["clock"].value if "clock" in root else {"role": "off", "source": None}
+    parts = []
+    for part in song.parts.values():
+        routing = part.routing
+        assert routing is not None
+        parts.append(
+            {
+                "name": part.name,
+                "role": part.role,
+                "device": routing.device,
+                "output": routing.output,
+                "port": routing.port,
+                "channel": routing.channel,
+                "program": routing.program,
+                "drum_map": routing.drum_map if part.role == "drums" else {},
+                "range": routing.range,
+                "material": part.material_name,
+                "mix": part.mix,
+            }
+        )
+    materials = {name: info for name, d in song.materials.items() if (info := _material_info(d)) is not None}
+    data = {
+        "title": song.title,
+        "source": song.program.entry.label,
+        "genre": song.genre,
+        "template": song.template,
+        "seed": root["seed"].value,
+        "home_key": _key_info(song.home_key),
+        "clock": clock,
+        "parts": parts,
+        "materials": materials,
+        "tempo_map": lowerer.tempo_map,
+        "meter_map": lowerer.meter_map,
+        "key_map": lowerer.key_map,
+        **body,
+    }
+    return Score.model_validate(data)

@@ -1,0 +1,218 @@
+"""Stage 2, resolve: load a song's imports and the stdlib definitions it names.
+
+Imports are files relative to the importing file, or stdlib modules
+(`import std.devices.t8`). A file may never reach outside its project (the
+folder holding the entry file, or the nearest folder above with a
+`harmon.toml`) or the stdlib. A `.circle` file is data: nothing in it runs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from harmonlang import nodes as n
+from harmonlang.diagnostics import CompileError, Diagnostics, SourceCache, Span, did_you_mean
+from harmonlang.parser import parse_source
+
+STDLIB_LABEL = "<stdlib>"
+DEFINITION_FOLDERS = {"genre": "genres", "device": "devices", "circle": "circle"}
+
+
+@dataclass
+class LoadedModule:
+    module: n.Module
+    label: str  # how diagnostics name the file
+    path: Path | None  # None for the stdlib
+    stdlib: bool = False
+
+
+@dataclass
+class Program:
+    """Everything a song refers to, loaded and parsed."""
+
+    entry: LoadedModule
+    user_modules: list[LoadedModule]
+    sources: SourceCache
+    root: Path
+    definitions: dict[tuple[str, str], tuple[n.Definition, LoadedModule]] = field(default_factory=dict)
+
+    def find_definition(
+        self, kind: str, name: str, span: Span | None, diagnostics: Diagnostics
+    ) -> tuple[n.Definition, LoadedModule] | None:
+        """A genre, device or circle template by name: the writer's own first, then the stdlib."""
+        found = self.definitions.get((kind, name))
+        if found:
+            return found
+        loaded = load_stdlib(f"{DEFINITION_FOLDERS[kind]}/{name}.circle", self.sources)
+        if loaded is not None:
+            for statement in loaded.module.body:
+                if isinstance(statement, n.Definition) and statement.kind == kind and statement.name:
+                    self.definitions.setdefault((kind, statement.name.text), (statement, loaded))
+            found = self.definitions.get((kind, name))
+            if found:
+                return found
+        known = {k for (kk, k) in self.definitions if kk == kind} | set(stdlib_names(DEFINITION_FOLDERS[kind]))
+        diagnostics.error(
+            f"unknown {kind} `{name}`",
+            span,
+            did_you_mean(name, known) or f"known {kind}s: {', '.join(sorted(known))}",
+        )
+        return None
+
+
+def stdlib_root():  # type: ignore[no-untyped-def]
+    return resources.files("harmonlang.stdlib")
+
+
+@lru_cache(maxsize=16)
+def stdlib_names(folder: str) -> tuple[str, ...]:
+    directory = stdlib_root().joinpath(folder)
+    if not directory.is_dir():
+        return ()
+    return tuple(sorted(p.name[: -len(".circle")] for p in directory.iterdir() if p.name.endswith(".circle")))
+
+
+@lru_cache(maxsize=64)
+def _parse_stdlib(relative: str) -> tuple[n.Module, str] | None:
+    resource = stdlib_root().joinpath(*relative.split("/"))
+    if not resource.is_file():
+        return None
+    text = resource.read_text(encoding="utf-8")
+    label = f"{STDLIB_LABEL}/{relative}"
+    return parse_source(text, label), text
+
+
+def load_stdlib(relative: str, sources: SourceCache) -> LoadedModule | None:
+    """Parse a stdlib file once per process; its text is kept for diagnostics."""
+    parsed = _parse_stdlib(relative)
+    if parsed is None:
+        return None
+    module, text = parsed
+    sources.add(module.path, text)
+    return LoadedModule(module, module.path, None, stdlib=True)
+
+
+def project_root(entry: Path) -> Path:
+    for folder in [entry.parent, *entry.parent.parents]:
+        if (folder / "harmon.toml").is_file():
+            return folder
+    return entry.parent
+
+
+def display_label(path: Path) -> str:
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+class _Loader:
+    def __init__(self, root: Path, sources: SourceCache, diagnostics: Diagnostics) -> None:
+        self.root, self.sources, self.diagnostics = root, sources, diagnostics
+        self.loaded: dict[Path, LoadedModule] = {}
+        self.order: list[LoadedModule] = []
+
+    def load_file(self, path: Path, label: str, chain: list[Path], text: str | None = None) -> LoadedModule | None:
+        if text is None:
+            text = path.read_text(encoding="utf-8")
+        self.sources.add(label, text)
+        try:
+            module = parse_source(text, label, self.diagnostics)
+        except CompileError:
+            return None
+        loaded = LoadedModule(module, label, path)
+        self.loaded[path] = loaded
+        self.order.append(loaded)
+        for statement in module.body:
+            if isinstance(statement, n.Import):
+                self.follow(statement, loaded, [*chain, path])
+        return loaded
+
+    def follow(self, statement: n.Import, importer: LoadedModule, chain: list[Path]) -> None:
+        if statement.stdlib:
+            self.follow_stdlib(statement)
+            return
+        if not statement.path.endswith(".circle"):
+            self.diagnostics.error("only `.circle` files can be imported", statement.span, f'write `import "{statement.path}.circle"`')
+            return
+        if os.path.isabs(statement.path):
+            self.diagnostics.error("imports are relative to the importing file", statement.span, "write a relative path")
+            return
+        assert importer.path is not None
+        target = (importer.path.parent / statement.path).resolve()
+        if not target.is_relative_to(self.root):
+            self.diagnostics.error(
+                f"`{statement.path}` is outside the project",
+                statement.span,
+                f"a song may import files under {display_label(self.root) or '.'} and the stdlib only",
+            )
+            return
+        if target in chain:
+            cycle = " -> ".join(display_label(p) for p in [*chain[chain.index(target) :], target])
+            self.diagnostics.error(f"import cycle: {cycle}", statement.span, "remove one of these imports")
+            return
+        if target in self.loaded:
+            return
+        if not target.is_file():
+            self.diagnostics.error(
+                f"cannot find `{statement.path}`",
+                statement.span,
+                f"looked for {display_label(target)}; paths are relative to the importing file",
+            )
+            return
+        try:
+            self.load_file(target, display_label(target), chain)
+        except (OSError, UnicodeDecodeError) as error:
+            self.diagnostics.error(f"cannot read `{statement.path}`: {error}", statement.span)
+
+    def follow_stdlib(self, statement: n.Import) -> None:
+        parts = statement.path.split(".")
+        if parts[0] != "std" or len(parts) != 3:
+            self.diagnostics.error(
+                f"`{statement.path}` is not a stdlib module",
+                statement.span,
+                'stdlib modules are named like `std.devices.t8`; import your own files with a path in quotes',
+            )
+            return
+        folder, name = parts[1], parts[2]
+        if folder not in DEFINITION_FOLDERS.values():
+            hint = did_you_mean(folder, DEFINITION_FOLDERS.values()) or "stdlib folders: circle, genres, devices"
+            self.diagnostics.error(f"the stdlib has no `{folder}`", statement.span, hint)
+            return
+        if load_stdlib(f"{folder}/{name}.circle", self.sources) is None:
+            known = stdlib_names(folder)
+            self.diagnostics.error(
+                f"the stdlib has no `{folder}.{name}`",
+                statement.span,
+                did_you_mean(name, known) or f"known: {', '.join(known)}",
+            )
+
+
+def resolve(path: str, diagnostics: Diagnostics, text: str | None = None, sources: SourceCache | None = None) -> Program:
+    """Load the entry file and everything it imports. Raises CompileError."""
+    entry_path = Path(path).resolve()
+    sources = sources if sources is not None else SourceCache()
+    loader = _Loader(project_root(entry_path), sources, diagnostics)
+    try:
+        entry = loader.load_file(entry_path, display_label(entry_path) if text is None else path, [], text)
+    except (OSError, UnicodeDecodeError) as error:
+        raise diagnostics.fail(f"cannot read {path}: {error}", None) from None
+    diagnostics.stop_if_errors()
+    assert entry is not None
+    program = Program(entry, loader.order, sources, loader.root)
+    for loaded in loader.order:
+        for statement in loaded.module.body:
+            if isinstance(statement, n.Definition) and statement.name is not None:
+                key = (statement.kind, statement.name.text)
+                if key in program.definitions:
+                    first = program.definitions[key][0]
+                    diagnostic = diagnostics.error(f"{statement.kind} `{key[1]}` is defined twice", statement.name.span)
+                    diagnostic.notes.append(("first defined here", first.name.span if first.name else None))
+                    continue
+                program.definitions[key] = (statement, loaded)
+    return program

@@ -1,0 +1,332 @@
+"""The settings table: every setting's values, where it may stand, and what it means.
+
+A setting is `name value...`. Its spec names a reader that turns the values
+into plain JSON data (or reports why it cannot), the levels where it may be
+stated, and a one-line summary used by docs and the editor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from harmonlang import nodes as n
+from harmonlang.theory import MODE_ALIASES, MODES, MODULATIONS, TheoryError, spell_key
+
+STRUCTURE = frozenset({"song", "act", "step", "sequence", "scene", "phrase"})
+ABOVE_PHRASE = STRUCTURE - {"phrase"}
+SONG = frozenset({"song"})
+PHRASE_NAMES = {"A": "A", "B": "B", "A'": "A'", "A′": "A'", "T": "T"}
+PHRASE_GROUPS = {"chorus": ("A", "A'"), "bridge": ("B",), "transition": ("T",)}
+ROLES = ("protagonist", "antagonist", "chords", "bass", "drums", "samples")
+
+
+class SettingError(ValueError):
+    def __init__(self, message: str, value: n.Value | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.value, self.hint = message, value, hint
+
+
+Reader = Callable[[str, list[n.Value]], Any]
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    read: Reader
+    levels: frozenset[str]
+    summary: str
+    example: str
+    keyed: bool = False  # stored per first value (`mix lead -3dB` under `mix:lead`)
+
+
+# ---- value readers ------------------------------------------------------------------------
+
+
+def _count(name: str, values: list[n.Value], low: int, high: int) -> None:
+    if not low <= len(values) <= high:
+        want = f"{low}" if low == high else f"{low} to {high}"
+        extra = values[high] if len(values) > high else None
+        hint = None
+        if extra is not None and extra.kind == "name":
+            hint = f"`{extra.text}` looks like another setting: put each setting on its own line or separate them with `;`"
+        raise SettingError(f"`{name}` takes {want} value{'s' if high != 1 else ''}", extra, hint)
+
+
+def number(low: float, high: float, units: tuple[str | None, ...] = (None,), integer: bool = False) -> Reader:
+    def read(name: str, values: list[n.Value]) -> float | int:
+        _count(name, values, 1, 1)
+        value = values[0]
+        if value.kind != "number" or value.unit not in units:
+            shown = " or ".join(f"`{u}`" for u in units if u) or "no unit"
+            raise SettingError(f"`{name}` takes a number ({shown})", value)
+        amount = value.number / 100 if value.unit == "%" and "%" in units and high <= 1 else value.number
+        if integer and amount != int(amount):
+            raise SettingError(f"`{name}` takes a whole number", value)
+        if not low <= amount <= high:
+            raise SettingError(f"`{name}` must be from {low:g} to {high:g}", value)
+        return int(amount) if integer else amount
+
+    return read
+
+
+def choice(*options: str) -> Reader:
+    def read(name: str, values: list[n.Value]) -> str:
+        _count(name, values, 1, 1)
+        if values[0].text not in options:
+            raise SettingError(f"`{name}` takes one of {', '.join(options)}", values[0])
+        return values[0].text
+
+    return read
+
+
+def text(name: str, values: list[n.Value]) -> str:
+    _count(name, values, 1, 1)
+    if values[0].kind != "string":
+        raise SettingError(f"`{name}` takes text in quotes", values[0])
+    return values[0].text
+
+
+def word(name: str, values: list[n.Value]) -> str:
+    _count(name, values, 1, 1)
+    if values[0].kind not in ("name", "dotted"):
+        raise SettingError(f"`{name}` takes a name", values[0])
+    return values[0].text
+
+
+def words(name: str, values: list[n.Value]) -> list[str]:
+    if not values or any(v.kind not in ("name", "pitch") for v in values):
+        raise SettingError(f"`{name}` takes one or more names", values[0] if values else None)
+    return [v.text for v in values]
+
+
+def flag(name: str, values: list[n.Value]) -> bool:
+    _count(name, values, 0, 1)
+    if values and values[0].text not in ("yes", "no"):
+        raise SettingError(f"`{name}` takes `yes` or `no`, or nothing for yes", values[0])
+    return not values or values[0].text == "yes"
+
+
+def key(name: str, values: list[n.Value]) -> dict[str, Any]:
+    _count(name, values, 1, 2)
+    try:
+        spelled = spell_key(values[0].text, values[1].text if len(values) > 1 else None)
+    except TheoryError as error:
+        bad = values[1] if len(values) > 1 and "mode" in error.message else values[0]
+        modes = ", ".join(list(MODES) + list(MODE_ALIASES))
+        raise SettingError(error.message, bad, error.hint or f"modes: {modes}") from None
+    return {"tonic": spelled.tonic_name, "mode": spelled.mode}
+
+
+def meter(name: str, values: list[n.Value]) -> list[int]:
+    _count(name, values, 1, 1)
+    value = values[0]
+    if value.kind != "fraction" or value.second not in (1, 2, 4, 8, 16, 32) or not 1 <= value.number <= 32:
+        raise SettingError("`meter` takes a time signature such as `4/4`, `3/4` or `7/8`", value)
+    return [int(value.number), int(value.second)]
+
+
+def bars(name: str, values: list[n.Value]) -> int:
+    _count(name, values, 1, 2)
+    value = values[0]
+    if len(values) == 2 and values[1].text not in ("bars", "bar"):
+        raise SettingError(f"`{name}` counts bars", values[1], f"write `{name} 8 bars`")
+    if value.kind != "number" or value.number not in (8, 16):
+        raise SettingError("a scene is 8 or 16 bars long", value, f"write `{name} 8 bars` or `{name} 16 bars`")
+    return int(value.number)
+
+
+def tempo(name: str, values: list[n.Value]) -> dict[str, float]:
+    """`tempo 124`, or `tempo drift +2%` for a drift across each phrase."""
+    if values and values[0].text == "drift":
+        _count(name, values, 2, 2)
+        value = values[1]
+        if value.kind != "number" or value.unit != "%" or not -50 <= value.number <= 50:
+            raise SettingError("a tempo drift is a percentage such as `+2%`", value)
+        return {"drift": value.number / 100}
+    _count(name, values, 1, 1)
+    value = values[0]
+    if value.kind != "number" or value.unit not in (None, "bpm") or not 20 <= value.number <= 300:
+        raise SettingError("`tempo` takes beats per minute, from 20 to 300", value, "write `tempo 124`")
+    return {"bpm": value.number}
+
+
+def modulation(name: str, values: list[n.Value]) -> str | int:
+    _count(name, values, 1, 1)
+    value = values[0]
+    if value.kind == "number" and value.unit in (None, "st") and value.number == int(value.number):
+        return int(value.number)
+    choices = list(MODULATIONS) + list(MODES)
+    if value.text not in choices and value.text not in MODE_ALIASES:
+        from harmonlang.diagnostics import did_you_mean
+
+        raise SettingError(
+            f"unknown modulation `{value.text}`",
+            value,
+            did_you_mean(value.text, choices) or f"use a relation ({', '.join(MODULATIONS)}), a mode, or semitones",
+        )
+    return value.text
+
+
+def polyrhythm(name: str, values: list[n.Value]) -> dict[str, Any]:
+    _count(name, values, 1, 3)
+    if values[0].kind != "ratio":
+        raise SettingError("`polyrhythm` takes a ratio such as `3:4`", values[0])
+    result: dict[str, Any] = {"ratio": [int(values[0].number), int(values[0].second)]}
+    if len(values) > 1:
+        if len(values) != 3 or values[1].text != "on":
+            raise SettingError("write `polyrhythm 3:4 on hat`", values[1])
+        result["voice"] = values[2].text
+    return result
+
+
+def fuse(name: str, values: list[n.Value]) -> dict[str, Any]:
+    _count(name, values, 2, 4)
+    if any(v.kind != "name" for v in values):
+        raise SettingError("`fuse` takes two theme or part names", values[0])
+    result: dict[str, Any] = {"a": values[0].text, "b": values[1].text}
+    if len(values) > 2:
+        if len(values) != 4 or values[2].text != "in" or values[3].text not in (*PHRASE_GROUPS, *PHRASE_NAMES):
+            raise SettingError("write `fuse hero shadow in transition`", values[2])
+        result["in"] = values[3].text
+    return result
+
+
+def mix(name: str, values: list[n.Value]) -> dict[str, Any]:
+    """`mix PART LEVEL [pan P]`: relative level in dB, pan from -1 (left) to 1."""
+    _count(name, values, 2, 4)
+    level = values[1]
+    if level.kind != "number" or level.unit != "dB":
+        raise SettingError("`mix` takes a part and a level in dB", level, "write `mix dark +3dB`")
+    result: dict[str, Any] = {"level_db": level.number}
+    if len(values) > 2:
+        if len(values) != 4 or values[2].text != "pan" or values[3].kind != "number" or abs(values[3].number) > 1:
+            raise SettingError("write `mix dark +3dB pan -0.3`", values[2])
+        result["pan"] = values[3].number
+    return result
+
+
+def clock(name: str, values: list[n.Value]) -> dict[str, Any]:
+    _count(name, values, 1, 2)
+    role = values[0].text
+    if role not in ("master", "follow", "off"):
+        raise SettingError("`clock` is `master`, `follow DEVICE` or `off`", values[0])
+    if role == "follow" and len(values) != 2:
+        raise SettingError("`clock follow` names the device that sends clock", values[0], "write `clock follow keystep37`")
+    return {"role": role, "source": values[1].text if len(values) == 2 else None}
+
+
+def pairs(name: str, values: list[n.Value]) -> dict[str, int]:
+    """`notes kick 36 snare 38`: names with MIDI numbers."""
+    if not values or len(values) % 2:
+        raise SettingError(f"`{name}` takes pairs of a name and a number", values[-1] if values else None)
+    result: dict[str, int] = {}
+    for label, value in zip(values[::2], values[1::2], strict=True):
+        if label.kind != "name" or value.kind != "number" or not 0 <= value.number <= 127:
+            raise SettingError(f"`{name}` takes pairs such as `kick 36`", label)
+        result[label.text] = int(value.number)
+    return result
+
+
+def midi_range(name: str, values: list[n.Value]) -> list[int]:
+    _count(name, values, 1, 1)
+    value = values[0]
+    if value.kind != "range" or not 0 <= value.number <= value.second <= 127:
+        raise SettingError(f"`{name}` takes a range such as `24..96`", value)
+    return [int(value.number), int(value.second)]
+
+
+def strings(name: str, values: list[n.Value]) -> list[str]:
+    if not values or any(v.kind != "string" for v in values):
+        raise SettingError(f"`{name}` takes one or more texts in quotes", values[0] if values else None)
+    return [v.text for v in values]
+
+
+def level_db(name: str, values: list[n.Value]) -> float:
+    return number(-60, 12, ("dB",))(name, values)
+
+
+def send(name: str, values: list[n.Value]) -> dict[str, Any]:
+    _count(name, values, 2, 2)
+    if values[1].kind != "number" or not 0 <= values[1].number <= 1:
+        raise SettingError("a send amount runs from 0 to 1", values[1], "write `send reverb 0.3`")
+    return {"amount": values[1].number}
+
+
+def channel_or_auto(name: str, values: list[n.Value]) -> int | str:
+    if values and values[0].text == "auto":
+        _count(name, values, 1, 1)
+        return "auto"
+    return number(1, 16, integer=True)(name, values)
+
+
+PART = frozenset({"part"})
+DEVICE = frozenset({"device", "out"})
+
+SETTINGS: dict[str, SettingSpec] = {
+    # the song
+    "title": SettingSpec(text, SONG | {"device"}, "the song's or device's title", 'title "Digital Dreams"'),
+    "genre": SettingSpec(word, SONG, "the genre from stdlib/genres whose defaults fill what you leave open", "genre house"),
+    "circle": SettingSpec(word, SONG, "the circle template the song expands (stdlib/circle)", "circle harmon"),
+    "seed": SettingSpec(number(0, 2**31 - 1, integer=True), SONG, "the random seed for everything generated", "seed 7"),
+    "clock": SettingSpec(clock, SONG, "who keeps time: `master`, `follow DEVICE` or `off`", "clock master"),
+    # the form
+    "sequences": SettingSpec(number(1, 3, integer=True), frozenset({"song", "act", "step"}), "sequences per step (1-3)", "sequences 1"),
+    "scenes": SettingSpec(number(1, 2, integer=True), frozenset({"song", "act", "step"}), "scenes per sequence (1-2)", "scenes 1"),
+    "length": SettingSpec(bars, ABOVE_PHRASE, "bars per scene: 8 or 16", "length 16 bars"),
+    "meter": SettingSpec(meter, ABOVE_PHRASE, "the time signature", "meter 7/8"),
+    "key": SettingSpec(key, STRUCTURE, "the key note and mode", "key F# dorian"),
+    "tempo": SettingSpec(tempo, STRUCTURE, "beats per minute, or `tempo drift +2%` across each phrase", "tempo 124"),
+    "modulate": SettingSpec(modulation, STRUCTURE, "move the key: a relation, a mode or semitones", "modulate relative"),
+    "lift": SettingSpec(number(-12, 12, (None, "st"), integer=True), STRUCTURE, "raise the key by semitones", "lift +1"),
+    # the story's directives, read by the agents
+    "energy": SettingSpec(number(0, 1, (None, "%")), STRUCTURE, "target intensity from 0 to 1", "energy 0.8"),
+    "dissonance": SettingSpec(number(0, 1, (None, "%")), STRUCTURE, "how far harmony strays, 0 to 1", "dissonance 0.2"),
+    "syncopation": SettingSpec(number(0, 1, (None, "%")), STRUCTURE, "off-beat weight, 0 to 1", "syncopation 0.6"),
+    "density": SettingSpec(number(0, 1, (None, "%")), STRUCTURE, "how busy the parts are, 0 to 1", "density 0.4"),
+    "thin": SettingSpec(number(0, 1, (None, "%")), STRUCTURE, "share of events to drop (Take)", "thin 0.7"),
+    "swing": SettingSpec(number(0, 1, (None, "%")), STRUCTURE, "swing of off-beat 16ths, 0 to 1", "swing 55%"),
+    "polyrhythm": SettingSpec(polyrhythm, STRUCTURE, "a cross-rhythm, optionally on one drum voice", "polyrhythm 3:4 on hat"),
+    "reprise": SettingSpec(choice("full", "thin", "empty"), STRUCTURE, "how a reprise sounds (Take: empty)", "reprise empty"),
+    "reorchestrate": SettingSpec(flag, STRUCTURE, "give earlier motifs new instruments (Return)", "reorchestrate"),
+    "fuse": SettingSpec(fuse, STRUCTURE, "merge two themes or parts (Change)", "fuse hero shadow in transition"),
+    "intent": SettingSpec(text, STRUCTURE, "what this part of the story should feel like", 'intent "the hero hesitates"'),
+    "mix": SettingSpec(mix, STRUCTURE, "a part's level (and pan) here", "mix dark +3dB", keyed=True),
+    "mute": SettingSpec(words, STRUCTURE, "silence parts here", "mute keys bass"),
+    # the circle template
+    "acts": SettingSpec(words, frozenset({"circle"}), "the template's acts, in order", "acts I IIa IIb III"),
+    "steps": SettingSpec(words, frozenset({"circle-act"}), "an act's steps, in order", "steps you need"),
+    # a part's own block
+    "level": SettingSpec(level_db, PART, "the part's level in dB", "level -3dB"),
+    "pan": SettingSpec(number(-1, 1), PART, "stereo position, -1 (left) to 1 (right)", "pan -0.2"),
+    "send": SettingSpec(send, PART, "an effect send amount, 0 to 1", "send reverb 0.3", keyed=True),
+    # devices
+    "port": SettingSpec(text, DEVICE, "the MIDI port name to look for", 'port "T-8"'),
+    "channel": SettingSpec(channel_or_auto, DEVICE, "the MIDI channel (1-16), or `auto`", "channel 10"),
+    "notes": SettingSpec(pairs, DEVICE, "drum voices and the notes that play them", "notes kick 36 snare 38"),
+    "accepts": SettingSpec(pairs, DEVICE, "further notes the device receives", "accepts kick 35"),
+    "range": SettingSpec(midi_range, DEVICE, "the lowest and highest MIDI note", "range 24..96"),
+    "voices": SettingSpec(number(1, 128, integer=True), DEVICE, "how many notes sound at once", "voices 4"),
+    "programs": SettingSpec(strings, DEVICE, "program names, from program 0 up", 'programs "Piano" "Strings"'),
+    "program-channel": SettingSpec(number(1, 16, integer=True), DEVICE, "the channel for Program Change", "program-channel 16"),
+    "clock-in": SettingSpec(words, DEVICE, "which clock messages the device obeys", "clock-in clock start stop"),
+    "clock-out": SettingSpec(words, DEVICE, "which clock messages the device sends", "clock-out clock start stop"),
+    "cc": SettingSpec(pairs, DEVICE, "named controllers", "cc cutoff 74 resonance 71"),
+    "out": SettingSpec(word, frozenset({"device"}), "one of the device's outputs, with its own block", "out drums { channel 10 }"),
+}
+
+
+def read_setting(setting: n.Setting) -> tuple[str, Any]:
+    """The storage key and the value of a setting; raises SettingError."""
+    spec = SETTINGS[setting.name.text]
+    name = setting.name.text
+    if spec.keyed:
+        if not setting.values or setting.values[0].kind != "name":
+            raise SettingError(f"`{name}` starts with a name", setting.values[0] if setting.values else None)
+        return f"{name}:{setting.values[0].text}", spec.read(name, setting.values)
+    value = spec.read(name, setting.values)
+    if name == "tempo" and "drift" in value:
+        return "tempo-drift", value["drift"]
+    if name == "tempo":
+        return "tempo", value["bpm"]
+    return name, value

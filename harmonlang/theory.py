@@ -1,0 +1,311 @@
+"""Music theory as tables: pitches, keys and modes, chord symbols, Roman numerals.
+
+Pure functions and data only; the compile path keeps music21 out. Errors are
+raised as `TheoryError` with an offset into the text, for the caller to place.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PPQ = 480
+WHOLE = 4 * PPQ
+
+LETTER_PC = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
+ACCIDENTALS = {"": 0, "#": 1, "##": 2, "b": -1, "bb": -2, "♯": 1, "♭": -1, "x": 2}
+SHARP_NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+FLAT_NAMES = ["C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B"]
+
+MODES: dict[str, tuple[int, ...]] = {
+    "major": (0, 2, 4, 5, 7, 9, 11),
+    "minor": (0, 2, 3, 5, 7, 8, 10),
+    "dorian": (0, 2, 3, 5, 7, 9, 10),
+    "phrygian": (0, 1, 3, 5, 7, 8, 10),
+    "lydian": (0, 2, 4, 6, 7, 9, 11),
+    "mixolydian": (0, 2, 4, 5, 7, 9, 10),
+    "locrian": (0, 1, 3, 5, 6, 8, 10),
+    "harmonic-minor": (0, 2, 3, 5, 7, 8, 11),
+    "melodic-minor": (0, 2, 3, 5, 7, 9, 11),
+}
+MODE_ALIASES = {"ionian": "major", "aeolian": "minor", "maj": "major", "min": "minor"}
+# Where each mode's tonic sits in its parent major scale: for key signatures.
+MODE_OFFSET = {"major": 0, "dorian": 2, "phrygian": 4, "lydian": 5, "mixolydian": 7, "minor": 9, "locrian": 11}
+MODE_OFFSET.update({"harmonic-minor": 9, "melodic-minor": 9})
+MAJOR_FIFTHS = {0: 0, 7: 1, 2: 2, 9: 3, 4: 4, 11: 5, 6: 6, 1: -5, 8: -4, 3: -3, 10: -2, 5: -1}
+
+
+class TheoryError(ValueError):
+    def __init__(self, message: str, offset: int = 0, length: int = 1, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.offset, self.length, self.hint = message, offset, length, hint
+
+
+def pitch_class(letter: str, accidental: str) -> int:
+    return (LETTER_PC[letter.lower()] + ACCIDENTALS[accidental]) % 12
+
+
+def pitch_name(midi: int, flats: bool = False) -> str:
+    names = FLAT_NAMES if flats else SHARP_NAMES
+    return f"{names[midi % 12].lower()}{midi // 12 - 1}"
+
+
+@dataclass(frozen=True)
+class Key:
+    tonic: int  # pitch class
+    tonic_name: str  # as written, e.g. "F#"
+    mode: str
+
+    @property
+    def scale(self) -> tuple[int, ...]:
+        return tuple((self.tonic + step) % 12 for step in MODES[self.mode])
+
+    @property
+    def is_minor(self) -> bool:
+        return MODES[self.mode][2] == 3
+
+    def name(self) -> str:
+        return f"{self.tonic_name} {self.mode}"
+
+    def fifths(self) -> int:
+        """Sharps (positive) or flats (negative) of the key signature."""
+        parent = (self.tonic - MODE_OFFSET[self.mode]) % 12
+        fifths = MAJOR_FIFTHS[parent]
+        if fifths == -5 and "#" in self.tonic_name:
+            return 7
+        if fifths == 6 and "b" in self.tonic_name[1:]:
+            return -6
+        return fifths
+
+    def prefers_flats(self) -> bool:
+        return self.fifths() < 0
+
+    def degree_of(self, pitch: int) -> tuple[int, int, int]:
+        """(scale degree 0-6, chromatic alteration, octave) of a MIDI pitch, relative to the tonic."""
+        octave, offset = divmod(pitch - self.tonic, 12)
+        steps = MODES[self.mode]
+        best = min(range(7), key=lambda d: (abs(offset - steps[d]), steps[d] > offset))
+        return best, offset - steps[best], octave
+
+    def realize(self, degree: int, alteration: int, octave: int) -> int:
+        return self.tonic + 12 * octave + MODES[self.mode][degree] + alteration
+
+
+def spell_key(tonic_text: str, mode_text: str | None) -> Key:
+    match = re.fullmatch(r"([A-Ga-g])(##|#|bb|b|♯|♭)?", tonic_text)
+    if not match:
+        raise TheoryError(f"`{tonic_text}` is not a key note", hint="a key note is a letter A-G with an optional # or b")
+    mode = MODE_ALIASES.get((mode_text or "major").lower(), (mode_text or "major").lower())
+    if mode not in MODES:
+        raise TheoryError(f"unknown mode `{mode_text}`")
+    letter, accidental = match.group(1), match.group(2) or ""
+    name = letter.upper() + accidental.replace("♯", "#").replace("♭", "b")
+    return Key(pitch_class(letter, accidental), name, mode)
+
+
+def key_from_pc(tonic: int, mode: str, flats: bool) -> Key:
+    name = (FLAT_NAMES if flats else SHARP_NAMES)[tonic % 12]
+    return Key(tonic % 12, name, mode)
+
+
+# ---- modulation relations -------------------------------------------------------
+
+
+def _relative(key: Key) -> Key:
+    if key.is_minor:
+        return key_from_pc(key.tonic + 3, "major", key.prefers_flats())
+    return key_from_pc(key.tonic + 9, "minor", key.prefers_flats())
+
+
+def _shift(semitones: int, mode: str | None = None):  # type: ignore[no-untyped-def]
+    def apply(key: Key) -> Key:
+        target_mode = mode or key.mode
+        moved = key_from_pc(key.tonic + semitones, target_mode, False)
+        return key_from_pc(moved.tonic, target_mode, Key(moved.tonic, "C", target_mode).fifths() < 0)
+
+    return apply
+
+
+MODULATIONS = {
+    "relative": _relative,
+    "relative-major": lambda k: k if not k.is_minor else _relative(k),
+    "relative-minor": lambda k: k if k.is_minor else _relative(k),
+    "parallel": lambda k: _shift(0, "major" if k.is_minor else "minor")(k),
+    "parallel-major": _shift(0, "major"),
+    "parallel-minor": _shift(0, "minor"),
+    "dominant": _shift(7),
+    "subdominant": _shift(5),
+    "up-half": _shift(1),
+    "down-half": _shift(-1),
+    "up-step": _shift(2),
+    "down-step": _shift(-2),
+    "up-third": _shift(4),
+    "down-third": _shift(-4),
+    "tritone": _shift(6),
+    "none": lambda k: k,
+}
+
+
+def modulate(key: Key, relation: str | int) -> Key:
+    """Apply a named relation, a mode name (a modal shift) or a number of semitones."""
+    if isinstance(relation, int):
+        return _shift(relation)(key)
+    if relation in MODES or relation in MODE_ALIASES:
+        return _shift(0, MODE_ALIASES.get(relation, relation))(key)
+    return MODULATIONS[relation](key)
+
+
+# ---- chords ------------------------------------------------------------------------
+
+QUALITIES: dict[str, tuple[int, ...]] = {
+    "": (0, 4, 7),
+    "maj": (0, 4, 7),
+    "M": (0, 4, 7),
+    "m": (0, 3, 7),
+    "min": (0, 3, 7),
+    "-": (0, 3, 7),
+    "dim": (0, 3, 6),
+    "°": (0, 3, 6),
+    "o": (0, 3, 6),
+    "aug": (0, 4, 8),
+    "+": (0, 4, 8),
+    "5": (0, 7),
+    "sus2": (0, 2, 7),
+    "sus4": (0, 5, 7),
+    "sus": (0, 5, 7),
+    "6": (0, 4, 7, 9),
+    "m6": (0, 3, 7, 9),
+    "7": (0, 4, 7, 10),
+    "maj7": (0, 4, 7, 11),
+    "M7": (0, 4, 7, 11),
+    "Δ": (0, 4, 7, 11),
+    "m7": (0, 3, 7, 10),
+    "min7": (0, 3, 7, 10),
+    "-7": (0, 3, 7, 10),
+    "mmaj7": (0, 3, 7, 11),
+    "mM7": (0, 3, 7, 11),
+    "m7b5": (0, 3, 6, 10),
+    "ø": (0, 3, 6, 10),
+    "ø7": (0, 3, 6, 10),
+    "dim7": (0, 3, 6, 9),
+    "°7": (0, 3, 6, 9),
+    "o7": (0, 3, 6, 9),
+    "aug7": (0, 4, 8, 10),
+    "+7": (0, 4, 8, 10),
+    "7sus4": (0, 5, 7, 10),
+    "add9": (0, 4, 7, 14),
+    "madd9": (0, 3, 7, 14),
+    "9": (0, 4, 7, 10, 14),
+    "maj9": (0, 4, 7, 11, 14),
+    "m9": (0, 3, 7, 10, 14),
+    "7b9": (0, 4, 7, 10, 13),
+    "7#9": (0, 4, 7, 10, 15),
+    "11": (0, 4, 7, 10, 14, 17),
+    "m11": (0, 3, 7, 10, 14, 17),
+    "13": (0, 4, 7, 10, 14, 21),
+}
+
+
+@dataclass(frozen=True)
+class Chord:
+    """A chord as pitch classes: a root, intervals above it, and the bass."""
+
+    root: int
+    intervals: tuple[int, ...]
+    bass: int  # pitch class in the bass (an inversion or a slash chord)
+    text: str
+
+    def voicing(self, transpose: int = 0) -> tuple[int, ...]:
+        """Close position, root between C3 and B3, bass note moved below when inverted."""
+        root = 48 + (self.root + transpose) % 12
+        tones = [root + i for i in self.intervals]
+        bass_pc = (self.bass + transpose) % 12
+        if bass_pc != (self.root + transpose) % 12:
+            in_chord = [t for t in tones if t % 12 == bass_pc]
+            if in_chord:
+                tones = [t if t >= in_chord[0] else t + 12 for t in tones]
+            else:
+                tones.append(root - 12 + (bass_pc - root) % 12)
+        return tuple(sorted(tones))
+
+
+_SYMBOL = re.compile(r"([A-G])(#|b|♯|♭)?([^/]*)(?:/([A-G])(#|b|♯|♭)?)?$")
+
+
+def parse_chord_symbol(text: str) -> Chord:
+    match = _SYMBOL.match(text)
+    if not match:
+        raise TheoryError(f"`{text}` is not a chord symbol", length=len(text), hint="write chords like `Am7`, `F/C`, `Bb`")
+    quality = match.group(3)
+    if quality not in QUALITIES:
+        start = len(match.group(1)) + len(match.group(2) or "")
+        raise TheoryError(
+            f"unknown chord quality `{quality}` in `{text}`",
+            offset=start,
+            length=len(quality),
+            hint="known qualities include m, 7, maj7, m7, dim, aug, sus4, m7b5, 9, add9",
+        )
+    root = pitch_class(match.group(1), match.group(2) or "")
+    bass = pitch_class(match.group(4), match.group(5) or "") if match.group(4) else root
+    return Chord(root, QUALITIES[quality], bass, text)
+
+
+_ROMAN = re.compile(
+    r"(b|#|♭|♯)?(VII|VI|IV|V|III|II|I|vii|vi|iv|v|iii|ii|i)(°|o|\+|ø)?"
+    r"(maj7|M7|sus4|sus2|add9|64|65|43|42|7|9|6|2)?(?:/(.+))?$"
+)
+_NUMERALS = ["i", "ii", "iii", "iv", "v", "vi", "vii"]
+_INVERSION = {"6": 1, "64": 2, "65": 1, "43": 2, "42": 3, "2": 3}
+
+
+def parse_roman(text: str, key: Key) -> Chord:
+    """A Roman numeral relative to `key`: case gives the quality, figures the inversion."""
+    match = _ROMAN.match(text)
+    if not match:
+        raise TheoryError(
+            f"`{text}` is not a Roman numeral or chord symbol",
+            length=len(text),
+            hint="write numerals like `i`, `V7`, `bVII`, `ii°`, `V65`, `V7/V`, or symbols like `Am7`",
+        )
+    accidental, numeral, mark, figure, secondary = match.groups()
+    if secondary:
+        target = parse_roman(secondary, key)
+        key = Key(target.root, "", "major" if secondary.lstrip("b#♭♯")[:1].isupper() else "minor")
+    degree = _NUMERALS.index(numeral.lower())
+    root = (key.scale[degree] + ACCIDENTALS.get(accidental or "", 0)) % 12
+    upper = numeral.isupper()
+    triad = {"°": (0, 3, 6), "o": (0, 3, 6), "+": (0, 4, 8), "ø": (0, 3, 6)}.get(mark or "", (0, 4, 7) if upper else (0, 3, 7))
+    seventh = {"°": 9, "o": 9, "ø": 10, "+": 10}.get(mark or "", 10)
+    intervals: tuple[int, ...] = triad
+    if mark == "ø" or figure in {"7", "65", "43", "42", "2", "9"}:
+        intervals = triad + (seventh,)
+    if figure == "9":
+        intervals += (14,)
+    elif figure in {"maj7", "M7"}:
+        intervals = triad + (11,)
+    elif figure == "sus4":
+        intervals = (0, 5, 7)
+    elif figure == "sus2":
+        intervals = (0, 2, 7)
+    elif figure == "add9":
+        intervals = triad + (14,)
+    inversion = _INVERSION.get(figure or "", 0)
+    bass = (root + intervals[inversion]) % 12 if inversion < len(intervals) else root
+    return Chord(root, intervals, bass, text)
+
+
+def is_chord_symbol(text: str) -> bool:
+    return text[:1] in "ABCDEFG"
+
+
+def duration_ticks(denominator: int, dots: int, triplet: bool) -> int | None:
+    """Ticks of a 1/denominator note with dots; None when not a whole number of ticks."""
+    base = WHOLE / denominator
+    total = base * (2 - 0.5**dots)
+    if triplet:
+        total = total * 2 / 3
+    return int(total) if total == int(total) else None
+
+
+def bar_ticks(numerator: int, denominator: int) -> int:
+    return numerator * WHOLE // denominator

@@ -1,0 +1,1 @@
+"""The runtime: renderers that read only the Score IR (importable as harmonlang.runtime)."""
