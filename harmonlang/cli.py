@@ -23,7 +23,9 @@ def _ast_json(result) -> bytes:  # type: ignore[no-untyped-def]
 
 
 def _ir_json(result) -> bytes:  # type: ignore[no-untyped-def]
-    return result.score.model_dump_json(indent=1).encode() + b"\n"
+    import orjson
+
+    return orjson.dumps(result.ir, option=orjson.OPT_INDENT_2) + b"\n"
 
 
 def _midi(result) -> bytes:  # type: ignore[no-untyped-def]
@@ -64,22 +66,22 @@ def _compile(path: str):  # type: ignore[no-untyped-def]
     return result
 
 
-def _duration(score) -> float:  # type: ignore[no-untyped-def]
-    seconds, points = 0.0, score.tempo_map
+def _duration(ir: dict) -> float:  # type: ignore[type-arg]
+    seconds, points = 0.0, ir["tempo_map"]
     for index, point in enumerate(points):
-        end = points[index + 1].tick if index + 1 < len(points) else score.length
-        seconds += (end - point.tick) / score.ppq * 60 / point.bpm
+        end = points[index + 1]["tick"] if index + 1 < len(points) else ir["length"]
+        seconds += (end - point["tick"]) / ir["ppq"] * 60 / point["bpm"]
     return seconds
 
 
 def _summary(result) -> str:  # type: ignore[no-untyped-def]
-    score = result.score
-    minutes, seconds = divmod(round(_duration(score)), 60)
-    bars = sum(s.bars for s in score.scenes)
-    holes = len(score.holes())
+    ir = result.ir
+    minutes, seconds = divmod(round(_duration(ir)), 60)
+    bars = sum(s["bars"] for s in ir["scenes"])
+    holes = sum(c["status"] == "hole" for s in ir["scenes"] for p in s["phrases"] for c in p["cells"])
     return (
-        f"{score.source}: {len(score.scenes)} scenes, {bars} bars, {minutes}:{seconds:02d}, "
-        f"{len(score.parts)} parts, {holes} holes"
+        f"{ir['source']}: {len(ir['scenes'])} scenes, {bars} bars, {minutes}:{seconds:02d}, "
+        f"{len(ir['parts'])} parts, {holes} holes"
     )
 
 

@@ -7,26 +7,40 @@ also has its own public entry point (`parse_source`, `resolve`, `check`,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from harmonlang.check import CheckedSong, check
 from harmonlang.diagnostics import CompileError, Diagnostic, Diagnostics, SourceCache
-from harmonlang.ir import Score
 from harmonlang.lower import lower
 from harmonlang.nodes import Module
 from harmonlang.resolve import Program, resolve
+
+
+if TYPE_CHECKING:
+    from harmonlang.ir import Score
 
 
 @dataclass
 class CompileResult:
     program: Program
     checked: CheckedSong
-    score: Score
+    ir: dict[str, Any]  # the Score IR as JSON-ready data
     diagnostics: list[Diagnostic]
+    _score: Score | None = field(default=None, repr=False)
 
     @property
     def ast(self) -> Module:
         return self.program.entry.module
+
+    @property
+    def score(self) -> Score:
+        """The IR validated into its pydantic models (built on first use: it costs a schema build)."""
+        if self._score is None:
+            from harmonlang.ir import Score
+
+            self._score = Score.model_validate(self.ir)
+        return self._score
 
 
 class CompileFailure(Exception):
@@ -42,7 +56,7 @@ def compile_file(path: str, text: str | None = None) -> CompileResult:
     try:
         program = resolve(path, diagnostics, text, sources)
         checked = check(program, diagnostics)
-        score = lower(checked)
+        ir = lower(checked)
     except CompileError:
         raise CompileFailure(diagnostics.items, sources) from None
-    return CompileResult(program, checked, score, diagnostics.items)
+    return CompileResult(program, checked, ir, diagnostics.items)

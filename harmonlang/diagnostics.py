@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 Severity = Literal["error", "warning", "note"]
 
@@ -22,6 +22,7 @@ Severity = Literal["error", "warning", "note"]
 class Span(BaseModel):
     """A region of a source file: 1-based lines and columns, end exclusive."""
 
+    model_config = ConfigDict(defer_build=True)
     file: str
     line: int
     col: int
@@ -31,7 +32,7 @@ class Span(BaseModel):
     def at(self, offset: int, length: int = 1) -> Span:
         """A sub-span `offset` characters into a single-line span."""
         col = self.col + offset
-        return Span(file=self.file, line=self.line, col=col, end_line=self.line, end_col=col + length)
+        return Span.model_construct(file=self.file, line=self.line, col=col, end_line=self.line, end_col=col + length)
 
     def label(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"

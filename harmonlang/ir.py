@@ -11,20 +11,20 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-IR_VERSION = "1.0"
+from harmonlang.ir_version import IR_VERSION
+
 PhraseKind = Literal["A", "B", "A'", "T"]
 HoleKind = Literal["melody", "variation", "foreshadow", "harmony", "bassline", "groove", "samples"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
-class NoteEvent(_Model):
-    tick: int = Field(ge=0, description="absolute start, in ticks")
-    dur: int = Field(ge=1, description="length in ticks")
-    pitch: int = Field(ge=0, le=127)
-    vel: int = Field(ge=1, le=127)
+# A note is a compact array [tick, dur, pitch, vel]: absolute start and length in
+# ticks, MIDI pitch and velocity. Arrays keep a 48-scene IR small and fast.
+NoteEvent = tuple[int, int, int, int]
+TICK, DUR, PITCH, VEL = range(4)
 
 
 class Provenance(_Model):

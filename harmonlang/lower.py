@@ -11,7 +11,7 @@ from typing import Any
 
 from harmonlang.check import CheckedSong, PartDef
 from harmonlang.devices import Routing
-from harmonlang.ir import Score
+from harmonlang.ir_version import IR_VERSION
 from harmonlang.music import DEFAULT_VELOCITY, Groove, Material, Notes, Progression
 from harmonlang.scopes import SCENE_LETTERS, Entry, effective
 from harmonlang.theory import MODES, PPQ, Key, bar_ticks, modulate, spell_key
@@ -73,6 +73,7 @@ class Lowerer:
         self.tempo_map: list[dict[str, Any]] = []
         self.meter_map: list[dict[str, Any]] = []
         self.key_map: list[dict[str, Any]] = []
+        self.patterns: dict[tuple[Any, ...], tuple[list[tuple[int, int, int, int]], list[dict[str, Any]]]] = {}
 
     def mark(self, series: list[dict[str, Any]], tick: int, **values: Any) -> None:
         last = series[-1] if series else None
@@ -220,10 +221,25 @@ class Lowerer:
         bar: int,
         routing: Routing | None,
         harmony: list[dict[str, Any]] | None,
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    ) -> tuple[list[tuple[int, int, int, int]], str | None]:
+        """Material looped over a phrase starting at `start`; the same pattern is computed once."""
         home = self.song.home_key
-        note = None if key == home else f"moved from {home.name()} to {key.name()}"
-        events: list[dict[str, Any]] = []
+        note = None if key == home or isinstance(material, Groove) else f"moved from {home.name()} to {key.name()}"
+        cache_key = (id(material), key, length, bar, id(routing))
+        if cache_key not in self.patterns:
+            self.patterns[cache_key] = self.pattern(material, key, length, bar, routing)
+        events, chords = self.patterns[cache_key]
+        if harmony is not None:
+            harmony += [{**chord, "tick": chord["tick"] + start} for chord in chords]
+        return [(tick + start, dur, pitch, vel) for tick, dur, pitch, vel in events], note
+
+    def pattern(
+        self, material: Material, key: Key, length: int, bar: int, routing: Routing | None
+    ) -> tuple[list[tuple[int, int, int, int]], list[dict[str, Any]]]:
+        """Events relative to the phrase start, and the chords they spell."""
+        home = self.song.home_key
+        events: list[tuple[int, int, int, int]] = []
+        chords: list[dict[str, Any]] = []
         if isinstance(material, Groove):
             drum_map = routing.drum_map if routing else {}
             swing = round(material.swing * material.unit)
@@ -233,17 +249,16 @@ class Lowerer:
                         at = offset + tick
                         if at < length and voice_name in drum_map:
                             at += swing if (tick // material.unit) % 2 else 0
-                            events.append(_event(start + at, min(material.unit, length - at), drum_map[voice_name], velocity))
-            return sorted(events, key=lambda e: (e["tick"], e["pitch"])), None
+                            events.append(_event(at, min(material.unit, length - at), drum_map[voice_name], velocity))
+            return sorted(events, key=_event_order), chords
         loop = max(bar, -(-material.length // bar) * bar)
         if isinstance(material, Notes):
             for offset in _loop_starts(loop, length):
                 for event in material.events:
                     at = offset + event.start
                     if at < length:
-                        pitch = map_pitch(event.pitch, home, key)
-                        events.append(_event(start + at, min(event.dur, length - at), pitch, event.vel))
-            return sorted(events, key=lambda e: (e["tick"], e["pitch"])), note
+                        events.append(_event(at, min(event.dur, length - at), map_pitch(event.pitch, home, key), event.vel))
+            return sorted(events, key=_event_order), chords
         assert isinstance(material, Progression)
         shift = 0 if key == home else (key.tonic - home.tonic + 6) % 12 - 6
         for offset in _loop_starts(loop, length):
@@ -251,21 +266,23 @@ class Lowerer:
                 at = offset + slot.start
                 if at >= length:
                     continue
-                absolute = slot.text[:1] in "ABCDEFG"
-                pitches = chord.voicing(material.transpose + (shift if absolute else 0))
+                pitches = chord.voicing(material.transpose + (shift if slot.text[:1] in "ABCDEFG" else 0))
                 dur = min(slot.dur, length - at)
-                events += [_event(start + at, dur, p, CHORD_VELOCITY) for p in pitches]
-                if harmony is not None:
-                    harmony.append({"tick": start + at, "dur": dur, "symbol": slot.text, "pitches": list(pitches)})
-        return sorted(events, key=lambda e: (e["tick"], e["pitch"])), note
+                events += [_event(at, dur, p, CHORD_VELOCITY) for p in pitches]
+                chords.append({"tick": at, "dur": dur, "symbol": slot.text, "pitches": list(pitches)})
+        return sorted(events, key=_event_order), chords
+
+
+def _event_order(event: tuple[int, int, int, int]) -> tuple[int, int]:
+    return event[0], event[2]
 
 
 def _loop_starts(loop: int, length: int) -> range:
     return range(0, length, loop) if loop > 0 else range(0)
 
 
-def _event(tick: int, dur: int, pitch: int, vel: int) -> dict[str, int]:
-    return {"tick": tick, "dur": max(dur, 1), "pitch": pitch, "vel": vel}
+def _event(tick: int, dur: int, pitch: int, vel: int) -> tuple[int, int, int, int]:
+    return (tick, max(dur, 1), pitch, vel)
 
 
 def _material_info(definition: Any) -> dict[str, Any] | None:
@@ -282,8 +299,8 @@ def _material_info(definition: Any) -> dict[str, Any] | None:
     return info
 
 
-def lower(song: CheckedSong) -> Score:
-    """Expand a checked song into the Score IR."""
+def lower(song: CheckedSong) -> dict[str, Any]:
+    """Expand a checked song into Score IR data (plain JSON; `harmonlang.ir.Score` validates it)."""
     lowerer = Lowerer(song)
     body = lowerer.lower()
     root = effective(song.layers, (), None)
@@ -323,4 +340,4 @@ def lower(song: CheckedSong) -> Score:
         "key_map": lowerer.key_map,
         **body,
     }
-    return Score.model_validate(data)
+    return {"ir_version": IR_VERSION, "ppq": PPQ, **data}

@@ -18,7 +18,8 @@ ValueKind = Literal["number", "fraction", "ratio", "range", "string", "name", "d
 
 
 class Node(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Built with model_construct by the parser; validators are built only if needed.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     span: Span
 
 
@@ -144,7 +145,7 @@ Statement = Annotated[
 class Module(BaseModel):
     """One parsed `.circle` file."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     ast_version: str = AST_VERSION
     path: str
     body: list[Statement]

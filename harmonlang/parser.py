@@ -6,6 +6,7 @@ with Lark's LALR parser (cached between runs to keep start-up quick).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import lru_cache
 from importlib import resources
@@ -16,13 +17,30 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from harmonlang import nodes as n
 from harmonlang.diagnostics import CompileError, Diagnostics, Span
+from harmonlang.lexer import SharedScannerLexer
 from harmonlang.syntax_errors import explain_syntax_error
 
 
 @lru_cache(maxsize=1)
+def grammar_text() -> str:
+    return resources.files("harmonlang.grammar").joinpath("harmon.lark").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def grammar_digest() -> str:
+    return hashlib.sha256(grammar_text().encode()).hexdigest()
+
+
+@lru_cache(maxsize=1)
 def grammar_parser() -> Lark:
-    text = resources.files("harmonlang.grammar").joinpath("harmon.lark").read_text(encoding="utf-8")
-    return Lark(text, parser="lalr", lexer="contextual", propagate_positions=True, cache=True)
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        cache=True,
+        _plugins={"ContextualLexer": SharedScannerLexer},
+    )
 
 
 _NUMBER = re.compile(r"([+-]?(?:\d+(?:\.\d*)?|\.\d+))(%|dB|db|st|bpm|x)?$")
@@ -30,7 +48,7 @@ _NUMBER = re.compile(r"([+-]?(?:\d+(?:\.\d*)?|\.\d+))(%|dB|db|st|bpm|x)?$")
 
 def _span_of(file: str, item: Any) -> Span:
     """Span of a Token or of a Tree's meta."""
-    return Span(
+    return Span.model_construct(
         file=file,
         line=item.line,
         col=item.column,
@@ -50,10 +68,10 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         return _span_of(self.file, item)
 
     def _name(self, token: Token) -> n.Name:
-        return n.Name(span=self._span(token), text=str(token))
+        return n.Name.model_construct(span=self._span(token), text=str(token))
 
     def _string(self, token: Token) -> n.StringLit:
-        return n.StringLit(span=self._span(token), text=str(token)[1:-1])
+        return n.StringLit.model_construct(span=self._span(token), text=str(token)[1:-1])
 
     def _value(self, item: Any) -> n.Value:
         if not isinstance(item, Token):
@@ -62,23 +80,23 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         kind_by_type = {"STRING": "string", "NAME": "name", "DOTTED": "dotted", "PITCHNAME": "pitch"}
         if item.type in kind_by_type:
             if item.type == "STRING":
-                return n.Value(span=span, kind="string", text=text[1:-1])
-            return n.Value(span=span, kind=kind_by_type[item.type], text=text)
+                return n.Value.model_construct(span=span, kind="string", text=text[1:-1])
+            return n.Value.model_construct(span=span, kind=kind_by_type[item.type], text=text)
         if item.type == "SCENE_LOCAL":
-            return n.Value(span=span, kind="scene", text=text)
+            return n.Value.model_construct(span=span, kind="scene", text=text)
         if item.type == "FRACTION":
             top, bottom = text.rstrip(".").split("/")
-            return n.Value(span=span, kind="fraction", text=text, number=float(top), second=float(bottom))
+            return n.Value.model_construct(span=span, kind="fraction", text=text, number=float(top), second=float(bottom))
         if item.type == "RATIO":
             left, right = text.split(":")
-            return n.Value(span=span, kind="ratio", text=text, number=float(left), second=float(right))
+            return n.Value.model_construct(span=span, kind="ratio", text=text, number=float(left), second=float(right))
         if item.type == "RANGE":
             low, high = text.split("..")
-            return n.Value(span=span, kind="range", text=text, number=float(low), second=float(high))
+            return n.Value.model_construct(span=span, kind="range", text=text, number=float(low), second=float(high))
         match = _NUMBER.match(text)
         assert match, text
         unit = match.group(2)
-        return n.Value(
+        return n.Value.model_construct(
             span=span,
             kind="number",
             text=text,
@@ -94,25 +112,25 @@ class _Builder(Transformer):  # type: ignore[type-arg]
     @v_args(meta=True)
     def block(self, meta: Any, children: list[Any]) -> n.Block:
         body = [c for c in children if not isinstance(c, Token)]
-        return n.Block(span=self._span(meta), body=body)
+        return n.Block.model_construct(span=self._span(meta), body=body)
 
     @v_args(meta=True)
     def import_stmt(self, meta: Any, children: list[Any]) -> n.Import:
         (token,) = children
         if token.type == "STRING":
-            return n.Import(span=self._span(meta), path=str(token)[1:-1], stdlib=False)
-        return n.Import(span=self._span(meta), path=str(token), stdlib=True)
+            return n.Import.model_construct(span=self._span(meta), path=str(token)[1:-1], stdlib=False)
+        return n.Import.model_construct(span=self._span(meta), path=str(token), stdlib=True)
 
     @v_args(meta=True)
     def song(self, meta: Any, children: list[Any]) -> n.Song:
         title = self._string(children[0]) if len(children) == 2 else None
-        return n.Song(span=self._span(meta), title=title, block=children[-1])
+        return n.Song.model_construct(span=self._span(meta), title=title, block=children[-1])
 
     # ---- material -----------------------------------------------------------------
     @v_args(meta=True)
     def material(self, meta: Any, children: list[Any]) -> n.Material:
         kind, name, expr = children
-        return n.Material(span=self._span(meta), kind=kind, name=self._name(name), expr=expr)
+        return n.Material.model_construct(span=self._span(meta), kind=kind, name=self._name(name), expr=expr)
 
     def material_kind(self, children: list[Token]) -> str:
         return str(children[0])
@@ -120,20 +138,20 @@ class _Builder(Transformer):  # type: ignore[type-arg]
     @v_args(meta=True)
     def expr(self, meta: Any, children: list[Any]) -> n.Expr:
         base, *transforms = children
-        return n.Expr(span=self._span(meta), base=base, transforms=transforms)
+        return n.Expr.model_construct(span=self._span(meta), base=base, transforms=transforms)
 
     @v_args(meta=True)
     def strings(self, meta: Any, children: list[Token]) -> n.Strings:
-        return n.Strings(span=self._span(meta), parts=[self._string(t) for t in children])
+        return n.Strings.model_construct(span=self._span(meta), parts=[self._string(t) for t in children])
 
     @v_args(meta=True)
     def ref(self, meta: Any, children: list[Token]) -> n.Ref:
-        return n.Ref(span=self._span(meta), name=str(children[0]))
+        return n.Ref.model_construct(span=self._span(meta), name=str(children[0]))
 
     @v_args(meta=True)
     def pipe_step(self, meta: Any, children: list[Any]) -> n.Transform:
         name, *args = children
-        return n.Transform(span=self._span(meta), name=self._name(name), args=[self._value(a) for a in args])
+        return n.Transform.model_construct(span=self._span(meta), name=self._name(name), args=[self._value(a) for a in args])
 
     # ---- parts -------------------------------------------------------------------
     @v_args(meta=True)
@@ -143,12 +161,12 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         for item in rest:
             key = {n.Expr: "plays", n.Target: "target", n.Block: "block"}[type(item)]
             fields[key] = item
-        return n.Part(span=self._span(meta), name=self._name(name), role=self._name(role), **fields)
+        return n.Part.model_construct(span=self._span(meta), name=self._name(name), role=self._name(role), **fields)
 
     @v_args(meta=True)
     def plays(self, meta: Any, children: list[Any]) -> n.Expr:
         (item,) = children
-        return item if isinstance(item, n.Expr) else n.Expr(span=item.span, base=item)
+        return item if isinstance(item, n.Expr) else n.Expr.model_construct(span=item.span, base=item)
 
     def target(self, children: list[Any]) -> n.Target:
         return children[0]
@@ -156,12 +174,12 @@ class _Builder(Transformer):  # type: ignore[type-arg]
     @v_args(meta=True)
     def device_ref(self, meta: Any, children: list[Any]) -> n.Target:
         device, *options = children
-        return n.Target(span=self._span(meta), device=self._name(device), options=[self._value(o) for o in options])
+        return n.Target.model_construct(span=self._span(meta), device=self._name(device), options=[self._value(o) for o in options])
 
     # ---- the circle --------------------------------------------------------------
     def _section(self, kind: str, meta: Any, children: list[Any]) -> n.Section:
         address = self._name(children[0]) if len(children) == 2 else None
-        return n.Section(span=self._span(meta), kind=kind, address=address, block=children[-1])
+        return n.Section.model_construct(span=self._span(meta), kind=kind, address=address, block=children[-1])
 
     @v_args(meta=True)
     def act(self, meta: Any, children: list[Any]) -> n.Section:
@@ -186,7 +204,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
     @v_args(meta=True)
     def phrase_group(self, meta: Any, children: list[Any]) -> n.Section:
         kind, block = children
-        return n.Section(span=self._span(meta), kind=kind, address=None, block=block)
+        return n.Section.model_construct(span=self._span(meta), kind=kind, address=None, block=block)
 
     def phrase_group_kind(self, children: list[Token]) -> str:
         return str(children[0])
@@ -199,26 +217,26 @@ class _Builder(Transformer):  # type: ignore[type-arg]
     def definition(self, meta: Any, children: list[Any]) -> n.Definition:
         kind, *rest = children
         name = self._name(rest[0]) if len(rest) == 2 else None
-        return n.Definition(span=self._span(meta), kind=str(kind), name=name, block=rest[-1])
+        return n.Definition.model_construct(span=self._span(meta), kind=str(kind), name=name, block=rest[-1])
 
     @v_args(meta=True)
     def setting(self, meta: Any, children: list[Any]) -> n.Setting:
         name, *rest = children
         block = rest.pop() if rest and isinstance(rest[-1], n.Block) else None
         values = [self._value(v) for v in rest]
-        return n.Setting(span=self._span(meta), name=self._name(name), values=values, block=block)
+        return n.Setting.model_construct(span=self._span(meta), name=self._name(name), values=values, block=block)
 
     @v_args(meta=True)
     def kind_setting(self, meta: Any, children: list[Any]) -> n.Setting:
         kind, value = children
-        return n.Setting(span=self._span(meta), name=self._name(kind), values=[self._value(value)])
+        return n.Setting.model_construct(span=self._span(meta), name=self._name(kind), values=[self._value(value)])
 
     @v_args(meta=True)
     def scene_length(self, meta: Any, children: list[Any]) -> n.Setting:
         # `scene 8 bars` in a header is the scene length.
         values = [self._value(v) for v in children]
-        name = n.Name(span=self._span(meta).model_copy(update={"end_col": meta.column + 5}), text="length")
-        return n.Setting(span=self._span(meta), name=name, values=values)
+        name = n.Name.model_construct(span=self._span(meta).model_copy(update={"end_col": meta.column + 5}), text="length")
+        return n.Setting.model_construct(span=self._span(meta), name=name, values=values)
 
     @v_args(meta=True)
     def part_override(self, meta: Any, children: list[Any]) -> n.PartOverride:
@@ -226,7 +244,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         fields: dict[str, Any] = {}
         for item in rest:
             fields["plays" if isinstance(item, n.Expr) else "target"] = item
-        return n.PartOverride(span=self._span(meta), part=self._name(part), **fields)
+        return n.PartOverride.model_construct(span=self._span(meta), part=self._name(part), **fields)
 
 
 def parse_source(text: str, file: str, diagnostics: Diagnostics | None = None) -> n.Module:
@@ -244,7 +262,7 @@ def parse_source(text: str, file: str, diagnostics: Diagnostics | None = None) -
         body = _Builder(file).transform(tree)
     except VisitError as error:  # a bug in the builder, never the user's fault
         raise error.orig_exc from None
-    return n.Module(path=file, body=body)
+    return n.Module.model_construct(path=file, body=body)
 
 
 __all__ = ["parse_source", "grammar_parser", "UnexpectedCharacters", "UnexpectedToken"]

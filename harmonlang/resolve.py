@@ -8,7 +8,9 @@ folder holding the entry file, or the nearest folder above with a
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -16,7 +18,9 @@ from pathlib import Path
 
 from harmonlang import nodes as n
 from harmonlang.diagnostics import CompileError, Diagnostics, SourceCache, Span, did_you_mean
-from harmonlang.parser import parse_source
+from harmonlang import __version__
+from harmonlang.output import write_atomic
+from harmonlang.parser import grammar_digest, parse_source
 
 STDLIB_LABEL = "<stdlib>"
 DEFINITION_FOLDERS = {"genre": "genres", "device": "devices", "circle": "circle"}
@@ -76,14 +80,43 @@ def stdlib_names(folder: str) -> tuple[str, ...]:
     return tuple(sorted(p.name[: -len(".circle")] for p in directory.iterdir() if p.name.endswith(".circle")))
 
 
+def cache_dir() -> Path | None:
+    """Where parsed stdlib modules are kept: $HARMONLANG_CACHE_DIR, else the user cache; `off` disables."""
+    configured = os.environ.get("HARMONLANG_CACHE_DIR")
+    if configured is not None:
+        return None if configured in ("", "off") else Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "harmonlang"
+
+
+def _parse_cached(text: str, label: str) -> n.Module:
+    """Parse, or load the pickled AST of exactly this text under this grammar and version."""
+    folder = cache_dir()
+    if folder is None:
+        return parse_source(text, label)
+    digest = hashlib.sha256("\0".join((__version__, grammar_digest(), label, text)).encode()).hexdigest()[:32]
+    path = folder / f"{digest}.ast.pickle"
+    try:
+        module = pickle.loads(path.read_bytes())
+        if isinstance(module, n.Module):
+            return module
+    except Exception:  # a missing, stale or corrupt cache entry is simply rebuilt
+        pass
+    module = parse_source(text, label)
+    try:
+        write_atomic(path, pickle.dumps(module, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:
+        pass
+    return module
+
+
 @lru_cache(maxsize=64)
 def _parse_stdlib(relative: str) -> tuple[n.Module, str] | None:
     resource = stdlib_root().joinpath(*relative.split("/"))
     if not resource.is_file():
         return None
     text = resource.read_text(encoding="utf-8")
-    label = f"{STDLIB_LABEL}/{relative}"
-    return parse_source(text, label), text
+    return _parse_cached(text, f"{STDLIB_LABEL}/{relative}"), text
 
 
 def load_stdlib(relative: str, sources: SourceCache) -> LoadedModule | None:

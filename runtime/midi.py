@@ -69,11 +69,10 @@ def part_events(score: Score, index: int) -> list[tuple[int, int, Any]]:
             if wanted != current and wanted[1] is not None:
                 events.append((phrase.start, 0, mido.Message("program_change", channel=wanted[0], program=wanted[1])))
             current = wanted
-            for event in cell.events:
+            for tick, dur, pitch, vel in cell.events:
                 # Note-offs sort before note-ons at the same tick so repeated notes retrigger.
-                events.append((event.tick, 2, mido.Message("note_on", channel=wanted[0], note=event.pitch, velocity=event.vel)))
-                off = mido.Message("note_off", channel=wanted[0], note=event.pitch, velocity=0)
-                events.append((event.tick + event.dur, 1, off))
+                events.append((tick, 2, mido.Message("note_on", channel=wanted[0], note=pitch, velocity=vel)))
+                events.append((tick + dur, 1, mido.Message("note_off", channel=wanted[0], note=pitch, velocity=0)))
     return events
 
 
