@@ -13,7 +13,7 @@ from typing import Any
 from harmonlang import nodes as n
 from harmonlang.devices import Router, Routing, assign_channels
 from harmonlang.diagnostics import Diagnostics, did_you_mean, one_of
-from harmonlang.music import DRUM_VOICES, Material, read_groove, read_notes, read_progression
+from harmonlang.music import DRUM_VOICES, Material, Notes, read_groove, read_notes, read_progression
 from harmonlang.resolve import LoadedModule, Program
 from harmonlang.scopes import SCENE_LETTERS, Layer, LayerBuilder, Structure, effective, read_structure
 from harmonlang.settings import ROLES, SETTINGS, SettingError, level_db, number, send
@@ -178,6 +178,9 @@ class Checker:
             if material is None:
                 return None
             material = apply_transform(material, kind, step, self.diagnostics)
+            if isinstance(material, Notes) and any(not 0 <= e.pitch <= 127 for e in material.events):
+                self.diagnostics.error("this puts notes outside the MIDI range", step.span, "MIDI notes run from c-1 to g9")
+                return None
         return material
 
     def expr_kind(self, expr: n.Expr, role: str) -> str:
@@ -271,6 +274,16 @@ class Checker:
                             voice = entry.value["voice"]
                             self.diagnostics.error(f"unknown drum voice `{voice}`", entry.span, did_you_mean(voice, DRUM_VOICES))
 
+    def unused_definitions(self, structure: Structure, genre: str | None) -> None:
+        """The writer's own genres and devices are checked even when this song does not use them."""
+        for (kind, name), (definition, loaded) in self.program.definitions.items():
+            if loaded.stdlib:
+                continue
+            if kind == "device" and name not in self.router.devices:
+                self.router.device(name, definition.name.span if definition.name else None)
+            elif kind == "genre" and name != genre:
+                LayerBuilder(Layer(1), structure, self.diagnostics).collect(definition.block.body, (), None, None)
+
     def scene_exists(self, container: tuple[Any, ...], scope: Any, layers: list[Layer], structure: Structure) -> None:
         if len(container) < 3:
             return
@@ -306,6 +319,7 @@ def check(program: Program, diagnostics: Diagnostics) -> CheckedSong:
     checker.overrides(layers[0], parts)
     assign_channels([p.routing for p in parts.values() if p.routing] + [r for r in checker.override_routes.values() if r])
     checker.references(layers, parts, structure)
+    checker.unused_definitions(structure, genre)
     diagnostics.stop_if_errors()
     songs = [s for m in program.user_modules for s in m.module.body if isinstance(s, n.Song)]
     title = songs[0].title.text if songs and songs[0].title else root["title"].value if "title" in root else "Untitled"

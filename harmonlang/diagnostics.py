@@ -147,6 +147,8 @@ def _quote(span: Span, sources: SourceCache, paint) -> list[str]:  # type: ignor
     line = sources.line(span.file, span.line)
     if line is None:
         return []
+    # One visible character per source character keeps the caret aligned.
+    line = "".join(ch if ch.isprintable() or ch == "\t" else "\ufffd" for ch in line)
     number = str(span.line)
     gutter = " " * len(number)
     start = max(span.col - 1, 0)

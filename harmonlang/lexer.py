@@ -59,7 +59,7 @@ class SharedScannerLexer(ContextualLexer):
             if found is None:
                 found = self._contextual_match(text, line_ctr.char_pos, accepts)
             if found is None:
-                allowed = {a for a in accepts if a not in root.ignore_types}
+                allowed = {a for a in accepts if a in root.terminals_by_name and a not in root.ignore_types}
                 raise UnexpectedCharacters(
                     text,
                     line_ctr.char_pos,

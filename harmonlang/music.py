@@ -168,7 +168,7 @@ class _NoteReader:
         length = self.time - self.bar_start
         if length != self.bar and self.time > 0:
             self.diagnostics.warning(
-                f"this bar lasts {_beats(length)} beats, but the meter wants {_beats(self.bar)}",
+                f"this bar lasts {_beats(length)}, but the meter wants {_beats(self.bar)}",
                 span,
                 "a bar check `|` compares each bar with the song's meter",
             )
@@ -209,7 +209,10 @@ class _NoteReader:
 
     def _dynamic(self, match: re.Match[str], span: Span, literal: n.StringLit) -> None:
         mark = match.group("dyn")
-        self.velocity = DYNAMICS[mark] if mark in DYNAMICS else max(1, min(int(mark), 127))
+        if mark not in DYNAMICS and not 1 <= int(mark) <= 127:
+            self.diagnostics.error(f"velocity {mark} is out of range", span, "velocities run from 1 to 127; or write @pp .. @ff")
+            return
+        self.velocity = DYNAMICS[mark] if mark in DYNAMICS else int(mark)
 
     def _rest(self, match: re.Match[str], span: Span, literal: n.StringLit) -> None:
         dur = self.duration_of(match, span)
@@ -251,7 +254,8 @@ def _accidental(text: str | None) -> int:
 
 def _beats(ticks: int) -> str:
     beats = ticks / (WHOLE // 4)
-    return str(int(beats)) if beats == int(beats) else f"{beats:g}"
+    shown = str(int(beats)) if beats == int(beats) else f"{beats:g}"
+    return f"{shown} beat" if beats == 1 else f"{shown} beats"
 
 
 def read_notes(strings: list[n.StringLit], bar: int, diagnostics: Diagnostics) -> Notes:

@@ -64,7 +64,7 @@ def number(low: float, high: float, units: tuple[str | None, ...] = (None,), int
         if integer and amount != int(amount):
             raise SettingError(f"`{name}` takes a whole number", value)
         if not low <= amount <= high:
-            raise SettingError(f"`{name}` must be from {low:g} to {high:g}", value)
+            raise SettingError(f"`{name}` must be from {_shown(low)} to {_shown(high)}", value)
         return int(amount) if integer else amount
 
     return read
@@ -132,7 +132,7 @@ def bars(name: str, values: list[n.Value]) -> int:
     if len(values) == 2 and values[1].text not in ("bars", "bar"):
         raise SettingError(f"`{name}` counts bars", values[1], f"write `{name} 8 bars`")
     if value.kind != "number" or value.number not in (8, 16):
-        raise SettingError("a scene is 8 or 16 bars long", value, f"write `{name} 8 bars` or `{name} 16 bars`")
+        raise SettingError("a scene is 8 or 16 bars long", value, "write `scene 8 bars` in the header, or `length 16 bars` in a scene")
     return int(value.number)
 
 
@@ -258,6 +258,10 @@ def channel_or_auto(name: str, values: list[n.Value]) -> int | str:
         _count(name, values, 1, 1)
         return "auto"
     return number(1, 16, integer=True)(name, values)
+
+
+def _shown(number: float) -> str:
+    return str(int(number)) if number == int(number) else f"{number:g}"
 
 
 PART = frozenset({"part"})

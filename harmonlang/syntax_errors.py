@@ -163,8 +163,9 @@ def explain_syntax_error(error: UnexpectedInput, text: str, file: str, parser: L
             message, hint, _ = COMMON_MISTAKES[label]
             diagnostics.error(message, span, hint)
             return
+        shown = char if char.isprintable() else repr(char)[1:-1]
         diagnostics.error(
-            f"unexpected character `{char}`",
+            f"unexpected character `{shown}`",
             span,
             f"expected {describe_expected(set(error.allowed or ()), parser)}" if error.allowed else None,
         )

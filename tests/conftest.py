@@ -1,0 +1,34 @@
+"""Shared fixtures: `--update-goldens`, and failing instead of skipping under CI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true", help="rewrite golden expectations from current output")
+
+
+@pytest.fixture
+def update_goldens(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-goldens"))
+
+
+def require_tool(name: str) -> str:
+    """The path of an external tool; skips without it, but fails under CI=true."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " (CI must provide it)")
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test session keeps its parsed-stdlib cache out of the user's home."""
+    monkeypatch.setenv("HARMONLANG_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))

@@ -1,0 +1,69 @@
+"""Golden-file tests: each `tests/golden/<case>/input.circle` against its expectations.
+
+A case that builds compares `ast.json`, `ir.json` and `midi.txt`; a case that
+fails compares `stderr.txt` (the exact diagnostics) and the exit code. Run
+`pytest --update-goldens` to rewrite them, then review the diff.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from harmonlang.cli import main
+from harmonlang.ir import Score
+from harmonlang.runtime.midi import dump_midi
+
+GOLDEN = Path(__file__).parent / "golden"
+CASES = sorted(p.parent.name for p in GOLDEN.glob("*/input.circle"))
+
+
+def _run(case: Path, out: Path) -> tuple[int, str]:
+    stderr, stdout = io.StringIO(), io.StringIO()
+    with redirect_stderr(stderr), redirect_stdout(stdout):
+        code = main(["build", "input.circle", "-o", str(out), "--emit", "ast,ir,midi", "-q"])
+    return code, stderr.getvalue()
+
+
+def _compare(path: Path, actual: str, update: bool) -> None:
+    if update or not path.exists():
+        path.write_text(actual, encoding="utf-8")
+        return
+    expected = path.read_text(encoding="utf-8")
+    if actual != expected:
+        diff = difflib.unified_diff(
+            expected.splitlines(keepends=True), actual.splitlines(keepends=True), f"{path.name} (expected)", f"{path.name} (actual)"
+        )
+        shown = "".join(list(diff)[:200])
+        pytest.fail(f"{path.parent.name}/{path.name} differs (run pytest --update-goldens to accept):\n{shown}", pytrace=False)
+
+
+def test_there_are_enough_cases() -> None:
+    errors = [c for c in CASES if (GOLDEN / c / "stderr.txt").exists()]
+    assert len(CASES) >= 30, CASES
+    assert len(errors) >= 12, errors
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, update_goldens: bool) -> None:
+    folder = GOLDEN / case
+    monkeypatch.chdir(folder)
+    code, stderr = _run(folder, tmp_path)
+    expects_error = (folder / "stderr.txt").exists() or (update_goldens and code != 0)
+    if expects_error:
+        assert code == 1, f"expected the build to fail with exit code 1, got {code}\n{stderr}"
+        _compare(folder / "stderr.txt", stderr, update_goldens)
+        assert not any(tmp_path.iterdir()), "a failed build must write nothing"
+        return
+    assert code == 0, stderr
+    if stderr or (folder / "warnings.txt").exists():
+        _compare(folder / "warnings.txt", stderr, update_goldens)
+    ir_text = (tmp_path / "input.ir.json").read_text(encoding="utf-8")
+    Score.model_validate_json(ir_text)  # the IR always satisfies its own schema
+    _compare(folder / "ast.json", (tmp_path / "input.ast.json").read_text(encoding="utf-8"), update_goldens)
+    _compare(folder / "ir.json", ir_text, update_goldens)
+    _compare(folder / "midi.txt", dump_midi(tmp_path / "input.mid"), update_goldens)
