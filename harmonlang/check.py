@@ -12,7 +12,7 @@ from typing import Any
 
 from harmonlang import nodes as n
 from harmonlang.devices import Router, Routing, assign_channels
-from harmonlang.diagnostics import Diagnostics, did_you_mean, one_of
+from harmonlang.diagnostics import Diagnostics, Span, did_you_mean, one_of
 from harmonlang.music import DRUM_VOICES, Material, Notes, read_groove, read_notes, read_progression
 from harmonlang.resolve import LoadedModule, Program
 from harmonlang.scopes import SCENE_LETTERS, Layer, LayerBuilder, Structure, effective, read_structure
@@ -65,6 +65,7 @@ class CheckedSong:
     home_meter: tuple[int, int]
     override_materials: dict[int, tuple[str | None, Material | None]]
     override_routes: dict[int, Routing | None]
+    has_header: bool = True
 
 
 def _header_setting(program: Program, name: str) -> n.Setting | None:
@@ -78,8 +79,8 @@ def _header_setting(program: Program, name: str) -> n.Setting | None:
 
 
 class Checker:
-    def __init__(self, program: Program, diagnostics: Diagnostics) -> None:
-        self.program, self.diagnostics = program, diagnostics
+    def __init__(self, program: Program, diagnostics: Diagnostics, library_ok: bool = False) -> None:
+        self.program, self.diagnostics, self.library_ok = program, diagnostics, library_ok
         self.router = Router(program, diagnostics)
         self.materials: dict[str, MaterialDef] = {}
         self.meter_bar = bar_ticks(4, 4)
@@ -112,11 +113,12 @@ class Checker:
         for extra in songs[1:]:
             diagnostic = self.diagnostics.error("a song has one `song { ... }` header", extra.span)
             diagnostic.notes.append(("the header is here", songs[0].span))
-        if not songs:
+        if not songs and not self.library_ok:
             self.diagnostics.error(
                 "this file has no `song` header",
-                n.Span(file=self.program.entry.label, line=1, col=1, end_line=1, end_col=2),
-                'start the song with `song "Title" { key A minor  tempo 124 }`',
+                Span(file=self.program.entry.label, line=1, col=1, end_line=1, end_col=2),
+                'start the song with `song "Title" { key A minor  tempo 124 }`; '
+                "a file without one can be imported, and checked with `harmonc check`",
             )
         for loaded in self.program.user_modules:
             builder.collect(loaded.module.body, (), None, None)
@@ -155,7 +157,9 @@ class Checker:
             found = self.materials.get(base.name)
             if found is None:
                 self.diagnostics.error(
-                    f"unknown name `{base.name}`", base.span, did_you_mean(base.name, self.materials) or "define it first"
+                    f"unknown name `{base.name}`",
+                    base.span,
+                    did_you_mean(base.name, self.materials) or "define it first",
                 )
                 return None
             if found.kind != kind:
@@ -164,7 +168,9 @@ class Checker:
             material = self.material(base.name, stack)
         elif isinstance(base, n.Strings):
             if kind == "groove":
-                self.diagnostics.error("a groove is a block of drum lines", base.span, 'write `groove beat = { kick "x...x..." }`')
+                self.diagnostics.error(
+                    "a groove is a block of drum lines", base.span, 'write `groove beat = { kick "x...x..." }`'
+                )
                 return None
             reader = read_notes if kind == "theme" else read_progression
             material = reader(base.parts, self.meter_bar, self.diagnostics)
@@ -179,7 +185,9 @@ class Checker:
                 return None
             material = apply_transform(material, kind, step, self.diagnostics)
             if isinstance(material, Notes) and any(not 0 <= e.pitch <= 127 for e in material.events):
-                self.diagnostics.error("this puts notes outside the MIDI range", step.span, "MIDI notes run from c-1 to g9")
+                self.diagnostics.error(
+                    "this puts notes outside the MIDI range", step.span, "MIDI notes run from c-1 to g9"
+                )
                 return None
         return material
 
@@ -192,7 +200,9 @@ class Checker:
         kind = self.expr_kind(expr, role)
         if kind not in ROLE_KINDS[role]:
             wanted = " or ".join(ROLE_KINDS[role])
-            self.diagnostics.error(f"a {role} part plays a {wanted}, not a {kind}", expr.span, f"`{part}` is a {role} part")
+            self.diagnostics.error(
+                f"a {role} part plays a {wanted}, not a {kind}", expr.span, f"`{part}` is a {role} part"
+            )
             return None, None
         name = expr.base.name if isinstance(expr.base, n.Ref) and not expr.transforms else None
         return name, self.evaluate(expr, kind)
@@ -213,7 +223,9 @@ class Checker:
             diagnostic.notes.append(("first defined here", parts[name].node.name.span))
             return
         if role not in ROLES:
-            self.diagnostics.error(f"unknown role `{role}`", node.role.span, did_you_mean(role, ROLES) or f"roles: {one_of(ROLES)}")
+            self.diagnostics.error(
+                f"unknown role `{role}`", node.role.span, did_you_mean(role, ROLES) or f"roles: {one_of(ROLES)}"
+            )
             return
         material_name, material = self.part_material(node.plays, role, name) if node.plays else (None, None)
         routing = self.router.route(node.target, role)
@@ -227,11 +239,17 @@ class Checker:
             if name not in (*readers, "send"):
                 part_settings = [k for k, s in SETTINGS.items() if "part" in s.levels]
                 span = statement.name.span if isinstance(statement, n.Setting) else statement.span
-                self.diagnostics.error(f"`{name or 'this'}` is not a part setting", span, did_you_mean(name, part_settings) or f"part settings: {one_of(part_settings)}")
+                self.diagnostics.error(
+                    f"`{name or 'this'}` is not a part setting",
+                    span,
+                    did_you_mean(name, part_settings) or f"part settings: {one_of(part_settings)}",
+                )
                 continue
             try:
                 if name == "send":
-                    mix["sends"][statement.values[0].text if statement.values else ""] = send(name, statement.values)["amount"]
+                    mix["sends"][statement.values[0].text if statement.values else ""] = send(name, statement.values)[
+                        "amount"
+                    ]
                 else:
                     mix["pan" if name == "pan" else "level_db"] = readers[name](name, statement.values)
             except SettingError as error:
@@ -243,7 +261,9 @@ class Checker:
             part = parts.get(override.part.text)
             if part is None:
                 self.diagnostics.error(
-                    f"unknown part `{override.part.text}`", override.part.span, did_you_mean(override.part.text, parts) or None
+                    f"unknown part `{override.part.text}`",
+                    override.part.span,
+                    did_you_mean(override.part.text, parts) or None,
                 )
                 continue
             if override.plays is not None:
@@ -261,18 +281,28 @@ class Checker:
                     for key, entry in entries.items():
                         name, _, target = key.partition(":")
                         if name == "mix" and target not in part_names:
-                            self.diagnostics.error(f"`mix` names no part `{target}`", entry.span, did_you_mean(target, parts) or None)
+                            self.diagnostics.error(
+                                f"`mix` names no part `{target}`", entry.span, did_you_mean(target, parts) or None
+                            )
                         elif name == "mute":
                             for muted in entry.value:
                                 if muted not in part_names:
-                                    self.diagnostics.error(f"`mute` names no part `{muted}`", entry.span, did_you_mean(muted, parts))
+                                    self.diagnostics.error(
+                                        f"`mute` names no part `{muted}`", entry.span, did_you_mean(muted, parts)
+                                    )
                         elif name == "fuse":
                             for each in (entry.value["a"], entry.value["b"]):
                                 if each not in part_names and each not in self.materials:
-                                    self.diagnostics.error(f"`fuse` names no theme or part `{each}`", entry.span, did_you_mean(each, [*parts, *self.materials]))
+                                    self.diagnostics.error(
+                                        f"`fuse` names no theme or part `{each}`",
+                                        entry.span,
+                                        did_you_mean(each, [*parts, *self.materials]),
+                                    )
                         elif name == "polyrhythm" and entry.value.get("voice", "hat") not in DRUM_VOICES:
                             voice = entry.value["voice"]
-                            self.diagnostics.error(f"unknown drum voice `{voice}`", entry.span, did_you_mean(voice, DRUM_VOICES))
+                            self.diagnostics.error(
+                                f"unknown drum voice `{voice}`", entry.span, did_you_mean(voice, DRUM_VOICES)
+                            )
 
     def unused_definitions(self, structure: Structure, genre: str | None) -> None:
         """The writer's own genres and devices are checked even when this song does not use them."""
@@ -289,24 +319,29 @@ class Checker:
             return
         counts = effective(layers, container[:2], None)
         sequences, scenes = counts["sequences"].value, counts["scenes"].value
-        act, step = container[:2]
+        step = container[1]
         if container[2] > sequences:
+            counted = f"{sequences} sequence{'s' if sequences != 1 else ''}"
             self.diagnostics.error(
-                f"step {step} has {sequences} sequence{'s' if sequences != 1 else ''}, so sequence {container[2]} does not exist",
+                f"step {step} has {counted}, so sequence {container[2]} does not exist",
                 scope.span,
                 "raise `sequences`, or address a sequence that exists",
             )
         elif len(container) == 4 and SCENE_LETTERS.index(container[3]) >= scenes:
+            counted = f"{scenes} scene{'s' if scenes != 1 else ''}"
             self.diagnostics.error(
-                f"sequences in step {step} have {scenes} scene{'s' if scenes != 1 else ''}, so scene {container[2]}{container[3]} does not exist",
+                f"sequences in step {step} have {counted}, so scene {container[2]}{container[3]} does not exist",
                 scope.span,
                 "raise `scenes`, or address a scene that exists",
             )
 
 
-def check(program: Program, diagnostics: Diagnostics) -> CheckedSong:
-    """Give a resolved program its meaning. Raises CompileError listing every problem."""
-    checker = Checker(program, diagnostics)
+def check(program: Program, diagnostics: Diagnostics, library_ok: bool = False) -> CheckedSong:
+    """Give a resolved program its meaning. Raises CompileError listing every problem.
+
+    With `library_ok`, a file without a song header is checked as a library module.
+    """
+    checker = Checker(program, diagnostics, library_ok)
     structure, layers, template, genre = checker.layers()
     diagnostics.stop_if_errors()
     root = effective(layers, (), None)
@@ -317,7 +352,9 @@ def check(program: Program, diagnostics: Diagnostics) -> CheckedSong:
         checker.material(name, ())
     parts = checker.parts()
     checker.overrides(layers[0], parts)
-    assign_channels([p.routing for p in parts.values() if p.routing] + [r for r in checker.override_routes.values() if r])
+    assign_channels(
+        [p.routing for p in parts.values() if p.routing] + [r for r in checker.override_routes.values() if r]
+    )
     checker.references(layers, parts, structure)
     checker.unused_definitions(structure, genre)
     diagnostics.stop_if_errors()
@@ -337,4 +374,5 @@ def check(program: Program, diagnostics: Diagnostics) -> CheckedSong:
         (int(meter[0]), int(meter[1])),
         checker.override_materials,
         checker.override_routes,
+        bool(songs),
     )

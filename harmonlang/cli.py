@@ -11,30 +11,34 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from harmonlang import __version__
 from harmonlang.diagnostics import Diagnostic, SourceCache, render_all, wants_colour
 
+if TYPE_CHECKING:
+    from harmonlang.compiler import CompileResult
+
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
 
-def _ast_json(result) -> bytes:  # type: ignore[no-untyped-def]
+def _ast_json(result: CompileResult) -> bytes:
     return result.ast.model_dump_json(indent=2).encode() + b"\n"
 
 
-def _ir_json(result) -> bytes:  # type: ignore[no-untyped-def]
+def _ir_json(result: CompileResult) -> bytes:
     import orjson
 
     return orjson.dumps(result.ir, option=orjson.OPT_INDENT_2) + b"\n"
 
 
-def _midi(result) -> bytes:  # type: ignore[no-untyped-def]
+def _midi(result: CompileResult) -> bytes:
     from harmonlang.runtime.midi import midi_bytes
 
     return midi_bytes(result.score)
 
 
-def _events(result) -> bytes:  # type: ignore[no-untyped-def]
+def _events(result: CompileResult) -> bytes:
     from harmonlang.runtime.midi import dump_midi, midi_bytes
 
     return dump_midi(data=midi_bytes(result.score)).encode()
@@ -54,11 +58,11 @@ def _report(diagnostics: list[Diagnostic], sources: SourceCache) -> None:
         print(render_all(diagnostics, sources, wants_colour(sys.stderr)), file=sys.stderr)
 
 
-def _compile(path: str):  # type: ignore[no-untyped-def]
+def _compile(path: str, library_ok: bool = False) -> CompileResult | None:
     from harmonlang.compiler import CompileFailure, compile_file
 
     try:
-        result = compile_file(path)
+        result = compile_file(path, library_ok=library_ok)
     except CompileFailure as failure:
         _report(failure.diagnostics, failure.sources)
         return None
@@ -66,7 +70,7 @@ def _compile(path: str):  # type: ignore[no-untyped-def]
     return result
 
 
-def _duration(ir: dict) -> float:  # type: ignore[type-arg]
+def _duration(ir: dict[str, Any]) -> float:
     seconds, points = 0.0, ir["tempo_map"]
     for index, point in enumerate(points):
         end = points[index + 1]["tick"] if index + 1 < len(points) else ir["length"]
@@ -74,23 +78,36 @@ def _duration(ir: dict) -> float:  # type: ignore[type-arg]
     return seconds
 
 
-def _summary(result) -> str:  # type: ignore[no-untyped-def]
+def _summary(result: CompileResult) -> str:
     ir = result.ir
     minutes, seconds = divmod(round(_duration(ir)), 60)
     bars = sum(s["bars"] for s in ir["scenes"])
     holes = sum(c["status"] == "hole" for s in ir["scenes"] for p in s["phrases"] for c in p["cells"])
     return (
-        f"{ir['source']}: {len(ir['scenes'])} scenes, {bars} bars, {minutes}:{seconds:02d}, "
-        f"{len(ir['parts'])} parts, {holes} holes"
+        f"{ir['source']}: {_count(len(ir['scenes']), 'scene')}, {_count(bars, 'bar')}, {minutes}:{seconds:02d}, "
+        f"{_count(len(ir['parts']), 'part')}, {_count(holes, 'hole')}"
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _definitions(result: CompileResult) -> str:
+    checked = result.checked
+    own = sum(1 for _, loaded in result.program.definitions.values() if not loaded.stdlib)
+    counts = [(len(checked.parts), "part"), (len(checked.materials), "named material"), (own, "definition")]
+    return ", ".join(_count(number, noun) for number, noun in counts)
 
 
 def command_check(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for path in args.files:
-        result = _compile(path)
+        result = _compile(path, library_ok=True)
         if result is None:
             status = EXIT_ERRORS
+        elif not args.quiet and not result.checked.has_header:
+            print(f"ok  {result.program.entry.label}: a library module ({_definitions(result)})")
         elif not args.quiet:
             print(f"ok  {_summary(result)}")
     return status
@@ -100,7 +117,10 @@ def command_build(args: argparse.Namespace) -> int:
     kinds = [k.strip() for k in args.emit.split(",") if k.strip()]
     unknown = [k for k in kinds if k not in EMITTERS]
     if unknown or not kinds:
-        print(f"harmonc: error: unknown --emit kind {', '.join(unknown) or '(none)'}; choose from {', '.join(EMITTERS)}", file=sys.stderr)
+        print(
+            f"harmonc: error: unknown --emit kind {', '.join(unknown) or '(none)'}; choose from {', '.join(EMITTERS)}",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     result = _compile(args.file)
     if result is None:
@@ -144,7 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="compile a song and write its outputs")
     build.add_argument("file", metavar="FILE")
     build.add_argument("-o", "--output", default="out", metavar="DIR", help="output folder (default: out)")
-    build.add_argument("--emit", default="ir,midi", metavar="KINDS", help=f"comma-separated: {', '.join(EMITTERS)} (default: ir,midi)")
+    build.add_argument(
+        "--emit", default="ir,midi", metavar="KINDS", help=f"comma-separated: {', '.join(EMITTERS)} (default: ir,midi)"
+    )
     build.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     build.set_defaults(run=command_build)
     schema = commands.add_parser("schema", help="print the Score IR's JSON Schema")

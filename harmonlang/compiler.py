@@ -16,7 +16,6 @@ from harmonlang.lower import lower
 from harmonlang.nodes import Module
 from harmonlang.resolve import Program, resolve
 
-
 if TYPE_CHECKING:
     from harmonlang.ir import Score
 
@@ -49,13 +48,17 @@ class CompileFailure(Exception):
         self.diagnostics, self.sources = diagnostics, sources
 
 
-def compile_file(path: str, text: str | None = None) -> CompileResult:
-    """Compile one song to the Score IR. Raises CompileFailure with every diagnostic."""
+def compile_file(path: str, text: str | None = None, library_ok: bool = False) -> CompileResult:
+    """Compile one song to the Score IR. Raises CompileFailure with every diagnostic.
+
+    With `library_ok`, a file without a song header (one meant to be imported) is
+    checked too; its IR is the template's defaults around its parts.
+    """
     diagnostics = Diagnostics()
     sources = SourceCache()
     try:
         program = resolve(path, diagnostics, text, sources)
-        checked = check(program, diagnostics)
+        checked = check(program, diagnostics, library_ok)
         ir = lower(checked)
     except CompileError:
         raise CompileFailure(diagnostics.items, sources) from None

@@ -172,7 +172,7 @@ class Router:
                 self.diagnostics.error(
                     "unknown device option",
                     option.span,
-                    'options are `channel N`, `program N`, a program name in quotes, and `bank X`',
+                    "options are `channel N`, `program N`, a program name in quotes, and `bank X`",
                 )
                 return None
         if program is None and output.programs and not output.notes:

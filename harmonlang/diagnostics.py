@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -143,7 +143,7 @@ def render(diagnostic: Diagnostic, sources: SourceCache, colour: bool = False) -
     return "\n".join(out)
 
 
-def _quote(span: Span, sources: SourceCache, paint) -> list[str]:  # type: ignore[no-untyped-def]
+def _quote(span: Span, sources: SourceCache, paint: Callable[[str, str], str]) -> list[str]:
     line = sources.line(span.file, span.line)
     if line is None:
         return []

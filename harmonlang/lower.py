@@ -12,7 +12,7 @@ from typing import Any
 from harmonlang.check import CheckedSong, PartDef
 from harmonlang.devices import Routing
 from harmonlang.ir_version import IR_VERSION
-from harmonlang.music import DEFAULT_VELOCITY, Groove, Material, Notes, Progression
+from harmonlang.music import Groove, Material, Notes, Progression
 from harmonlang.scopes import SCENE_LETTERS, Entry, effective
 from harmonlang.theory import MODES, PPQ, Key, bar_ticks, modulate, spell_key
 
@@ -35,7 +35,20 @@ HOLE_KIND = {
     "drums": "groove",
     "samples": "samples",
 }
-STRUCTURAL = {"key", "tempo", "tempo-drift", "meter", "length", "sequences", "scenes", "title", "genre", "circle", "seed", "clock"}
+STRUCTURAL = {
+    "key",
+    "tempo",
+    "tempo-drift",
+    "meter",
+    "length",
+    "sequences",
+    "scenes",
+    "title",
+    "genre",
+    "circle",
+    "seed",
+    "clock",
+}
 STRUCTURAL |= {"acts", "steps"}
 CHORD_VELOCITY = 80
 
@@ -121,7 +134,9 @@ class Lowerer:
             "phrases": phrases,
         }
 
-    def phrase(self, container: tuple[Any, ...], kind: str, start: int, bars: int, bar: int, meter: list[int]) -> dict[str, Any]:
+    def phrase(
+        self, container: tuple[Any, ...], kind: str, start: int, bars: int, bar: int, meter: list[int]
+    ) -> dict[str, Any]:
         settings = effective(self.song.layers, container, kind)
         key = phrase_key(settings)
         length = bars * bar
@@ -129,7 +144,9 @@ class Lowerer:
         bpm = settings["tempo"].value
         drift = settings["tempo-drift"].value if "tempo-drift" in settings else 0.0
         self.tempo_ramp(start, length, bpm, drift, meter)
-        directives = {k: e.value for k, e in settings.items() if k not in STRUCTURAL and not k.startswith(("plays:", "on:"))}
+        directives = {
+            k: e.value for k, e in settings.items() if k not in STRUCTURAL and not k.startswith(("plays:", "on:"))
+        }
         scene_id = f"{container[0]}.{container[1]}.{container[2]}{container[3]}"
         context = {
             "key": _key_info(key),
@@ -199,7 +216,9 @@ class Lowerer:
         if action == "rest":
             return {**cell, "status": "rest"}
         if action == "play" and material is not None:
-            events, note = self.place(material, key, start, length, bar, routing, harmony if part.role == "chords" else None)
+            events, note = self.place(
+                material, key, start, length, bar, routing, harmony if part.role == "chords" else None
+            )
             provenance = {"by": "writer", "material": name, "source": source.label() if source else None, "note": note}
             return {**cell, "status": "literal", "events": events, "provenance": provenance}
         hole_kind = HOLE_KIND[part.role] if action == "play" else action
@@ -257,7 +276,9 @@ class Lowerer:
                 for event in material.events:
                     at = offset + event.start
                     if at < length:
-                        events.append(_event(at, min(event.dur, length - at), map_pitch(event.pitch, home, key), event.vel))
+                        events.append(
+                            _event(at, min(event.dur, length - at), map_pitch(event.pitch, home, key), event.vel)
+                        )
             return sorted(events, key=_event_order), chords
         assert isinstance(material, Progression)
         shift = 0 if key == home else (key.tonic - home.tonic + 6) % 12 - 6

@@ -29,7 +29,8 @@ DYNAMICS = {"ppp": 20, "pp": 35, "p": 50, "mp": 65, "mf": 80, "f": 96, "ff": 112
 DEFAULT_VELOCITY = 90
 ACCENT = 24
 DRUM_VOICES = (
-    "kick snare clap rim hat openhat pedalhat tom lowtom midtom hitom crash ride cowbell shaker clave conga bongo tambourine"
+    "kick snare clap rim hat openhat pedalhat tom lowtom midtom hitom "
+    "crash ride cowbell shaker clave conga bongo tambourine"
 ).split()
 STEP_VELOCITY = {"x": 100, "X": 124, "o": 60} | {str(d): round(127 * d / 9) for d in range(1, 10)}
 STEP_REST = set(".-_")
@@ -67,7 +68,9 @@ class Progression:
 
     def chords(self, key: Key) -> list[tuple[ChordSlot, Chord]]:
         """Resolve each slot against a key (Roman numerals are key-relative)."""
-        return [(s, parse_chord_symbol(s.text) if is_chord_symbol(s.text) else parse_roman(s.text, key)) for s in self.slots]
+        return [
+            (s, parse_chord_symbol(s.text) if is_chord_symbol(s.text) else parse_roman(s.text, key)) for s in self.slots
+        ]
 
 
 @dataclass
@@ -210,7 +213,9 @@ class _NoteReader:
     def _dynamic(self, match: re.Match[str], span: Span, literal: n.StringLit) -> None:
         mark = match.group("dyn")
         if mark not in DYNAMICS and not 1 <= int(mark) <= 127:
-            self.diagnostics.error(f"velocity {mark} is out of range", span, "velocities run from 1 to 127; or write @pp .. @ff")
+            self.diagnostics.error(
+                f"velocity {mark} is out of range", span, "velocities run from 1 to 127; or write @pp .. @ff"
+            )
             return
         self.velocity = DYNAMICS[mark] if mark in DYNAMICS else int(mark)
 

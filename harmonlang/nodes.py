@@ -6,7 +6,7 @@ device a name refers to) is given later by the resolver and the checker.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -64,7 +64,7 @@ class Block(Node):
 
 
 class Expr(Node):
-    base: Annotated[Union[Strings, Ref, Block], Field(discriminator="node")]
+    base: Annotated[Strings | Ref | Block, Field(discriminator="node")]
     transforms: list[Transform] = []
 
 
@@ -137,7 +137,7 @@ class PartOverride(Node):
 
 
 Statement = Annotated[
-    Union[Import, Song, Material, Part, Section, Definition, Setting, PartOverride],
+    Import | Song | Material | Part | Section | Definition | Setting | PartOverride,
     Field(discriminator="node"),
 ]
 

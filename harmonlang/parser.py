@@ -86,7 +86,9 @@ class _Builder(Transformer):  # type: ignore[type-arg]
             return n.Value.model_construct(span=span, kind="scene", text=text)
         if item.type == "FRACTION":
             top, bottom = text.rstrip(".").split("/")
-            return n.Value.model_construct(span=span, kind="fraction", text=text, number=float(top), second=float(bottom))
+            return n.Value.model_construct(
+                span=span, kind="fraction", text=text, number=float(top), second=float(bottom)
+            )
         if item.type == "RATIO":
             left, right = text.split(":")
             return n.Value.model_construct(span=span, kind="ratio", text=text, number=float(left), second=float(right))
@@ -151,7 +153,9 @@ class _Builder(Transformer):  # type: ignore[type-arg]
     @v_args(meta=True)
     def pipe_step(self, meta: Any, children: list[Any]) -> n.Transform:
         name, *args = children
-        return n.Transform.model_construct(span=self._span(meta), name=self._name(name), args=[self._value(a) for a in args])
+        return n.Transform.model_construct(
+            span=self._span(meta), name=self._name(name), args=[self._value(a) for a in args]
+        )
 
     # ---- parts -------------------------------------------------------------------
     @v_args(meta=True)
@@ -174,7 +178,9 @@ class _Builder(Transformer):  # type: ignore[type-arg]
     @v_args(meta=True)
     def device_ref(self, meta: Any, children: list[Any]) -> n.Target:
         device, *options = children
-        return n.Target.model_construct(span=self._span(meta), device=self._name(device), options=[self._value(o) for o in options])
+        return n.Target.model_construct(
+            span=self._span(meta), device=self._name(device), options=[self._value(o) for o in options]
+        )
 
     # ---- the circle --------------------------------------------------------------
     def _section(self, kind: str, meta: Any, children: list[Any]) -> n.Section:
@@ -235,7 +241,9 @@ class _Builder(Transformer):  # type: ignore[type-arg]
     def scene_length(self, meta: Any, children: list[Any]) -> n.Setting:
         # `scene 8 bars` in a header is the scene length.
         values = [self._value(v) for v in children]
-        name = n.Name.model_construct(span=self._span(meta).model_copy(update={"end_col": meta.column + 5}), text="length")
+        name = n.Name.model_construct(
+            span=self._span(meta).model_copy(update={"end_col": meta.column + 5}), text="length"
+        )
         return n.Setting.model_construct(span=self._span(meta), name=name, values=values)
 
     @v_args(meta=True)

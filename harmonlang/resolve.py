@@ -14,11 +14,12 @@ import pickle
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
+from harmonlang import __version__
 from harmonlang import nodes as n
 from harmonlang.diagnostics import CompileError, Diagnostics, SourceCache, Span, did_you_mean
-from harmonlang import __version__
 from harmonlang.output import write_atomic
 from harmonlang.parser import grammar_digest, parse_source
 
@@ -68,7 +69,7 @@ class Program:
         return None
 
 
-def stdlib_root():  # type: ignore[no-untyped-def]
+def stdlib_root() -> Traversable:
     return resources.files("harmonlang.stdlib")
 
 
@@ -171,10 +172,14 @@ class _Loader:
             self.follow_stdlib(statement)
             return
         if not statement.path.endswith(".circle"):
-            self.diagnostics.error("only `.circle` files can be imported", statement.span, f'write `import "{statement.path}.circle"`')
+            self.diagnostics.error(
+                "only `.circle` files can be imported", statement.span, f'write `import "{statement.path}.circle"`'
+            )
             return
         if os.path.isabs(statement.path):
-            self.diagnostics.error("imports are relative to the importing file", statement.span, "write a relative path")
+            self.diagnostics.error(
+                "imports are relative to the importing file", statement.span, "write a relative path"
+            )
             return
         assert importer.path is not None
         target = (importer.path.parent / statement.path).resolve()
@@ -209,7 +214,7 @@ class _Loader:
             self.diagnostics.error(
                 f"`{statement.path}` is not a stdlib module",
                 statement.span,
-                'stdlib modules are named like `std.devices.t8`; import your own files with a path in quotes',
+                "stdlib modules are named like `std.devices.t8`; import your own files with a path in quotes",
             )
             return
         folder, name = parts[1], parts[2]
@@ -226,7 +231,9 @@ class _Loader:
             )
 
 
-def resolve(path: str, diagnostics: Diagnostics, text: str | None = None, sources: SourceCache | None = None) -> Program:
+def resolve(
+    path: str, diagnostics: Diagnostics, text: str | None = None, sources: SourceCache | None = None
+) -> Program:
     """Load the entry file and everything it imports. Raises CompileError."""
     entry_path = Path(path).resolve()
     sources = sources if sources is not None else SourceCache()

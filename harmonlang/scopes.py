@@ -86,7 +86,9 @@ class LayerBuilder:
         self.layer, self.structure, self.diagnostics, self.template = layer, structure, diagnostics, template
         self.act_of = structure.act_of
 
-    def collect(self, body: list[Any], container: Container, phrases: tuple[str, ...] | None, span: Span | None) -> None:
+    def collect(
+        self, body: list[Any], container: Container, phrases: tuple[str, ...] | None, span: Span | None
+    ) -> None:
         scope = self.layer.scope(container, span)
         level = "phrase" if phrases else LEVEL_OF_DEPTH[len(container)]
         for statement in body:
@@ -96,7 +98,9 @@ class LayerBuilder:
                 self.layer.part_overrides.append(statement)
                 for key, value in (("plays", statement.plays), ("on", statement.target)):
                     if value is not None:
-                        self.store(scope, phrases, f"{key}:{statement.part.text}", value, statement.span, len(container))
+                        self.store(
+                            scope, phrases, f"{key}:{statement.part.text}", value, statement.span, len(container)
+                        )
             elif isinstance(statement, n.Section):
                 self.section(statement, container, phrases)
             elif container or phrases:
@@ -121,7 +125,9 @@ class LayerBuilder:
             allowed |= {"act"} if "circle-act" in allowed else set()
         if level not in allowed:
             where = ", ".join(sorted(spec.levels))
-            self.diagnostics.error(f"`{name}` cannot be set in a {level}", statement.name.span, f"`{name}` belongs in: {where}")
+            self.diagnostics.error(
+                f"`{name}` cannot be set in a {level}", statement.name.span, f"`{name}` belongs in: {where}"
+            )
             return
         if statement.block is not None:
             self.diagnostics.error(f"`{name}` takes no block", statement.block.span)
@@ -181,7 +187,9 @@ class LayerBuilder:
                 return self.misplaced(section, "a step stands at the top level or inside its act")
             act = self.act_of.get(address)
             if act is None:
-                self.diagnostics.error(f"unknown step `{address}`", span, did_you_mean(address, self.act_of) or self.steps_hint())
+                self.diagnostics.error(
+                    f"unknown step `{address}`", span, did_you_mean(address, self.act_of) or self.steps_hint()
+                )
                 return None
             if container and container[0] != act:
                 self.diagnostics.error(f"step `{address}` belongs to act {act}, not {container[0]}", span)
@@ -217,7 +225,9 @@ class LayerBuilder:
 
     def known_act(self, act: str, span: Span) -> Container | None:
         if act not in self.structure.acts:
-            self.diagnostics.error(f"unknown act `{act}`", span, did_you_mean(act, self.structure.acts) or "acts: I, IIa, IIb, III")
+            self.diagnostics.error(
+                f"unknown act `{act}`", span, did_you_mean(act, self.structure.acts) or "acts: I, IIa, IIb, III"
+            )
             return None
         return (act,)
 
@@ -229,7 +239,9 @@ class LayerBuilder:
 
     def scene_id(self, text: str, span: Span, step: Container) -> Container | None:
         if len(text) != 2 or text[0] not in "123" or text[1] not in SCENE_LETTERS:
-            self.diagnostics.error(f"`{text}` is not a scene", span, "scenes are a sequence number and a letter: 1a, 1b, 2a ... 3b")
+            self.diagnostics.error(
+                f"`{text}` is not a scene", span, "scenes are a sequence number and a letter: 1a, 1b, 2a ... 3b"
+            )
             return None
         return (*step, int(text[0]), text[1])
 
@@ -238,14 +250,19 @@ class LayerBuilder:
         expected = {"act": 1, "step": 2, "sequence": 3, "scene": 3}[kind]
         if container or len(parts) != expected:
             shape = {"step": "I.need", "sequence": "I.need.2", "scene": "I.need.2b", "act": "I"}[kind]
-            self.diagnostics.error(f"`{address}` is not a {kind} id", span, f"a full {kind} id looks like `{shape}`, at the top level")
+            self.diagnostics.error(
+                f"`{address}` is not a {kind} id", span, f"a full {kind} id looks like `{shape}`, at the top level"
+            )
             return None
         act = self.known_act(parts[0], span)
         if act is None:
             return None
         step = parts[1]
         if self.act_of.get(step) != parts[0]:
-            hint = did_you_mean(step, self.structure.steps[parts[0]]) or f"act {parts[0]} has {', '.join(self.structure.steps[parts[0]])}"
+            hint = (
+                did_you_mean(step, self.structure.steps[parts[0]])
+                or f"act {parts[0]} has {', '.join(self.structure.steps[parts[0]])}"
+            )
             self.diagnostics.error(f"act {parts[0]} has no step `{step}`", span, hint)
             return None
         if kind == "step":
@@ -264,7 +281,7 @@ def effective(layers: list[Layer], container: Container, phrase: str | None) -> 
     """Every setting in force at a container (and phrase), most specific winning."""
     merged: dict[str, Entry] = {}
     containers = chain(container)
-    for layer in sorted(layers, key=lambda l: -l.index):
+    for layer in sorted(layers, key=lambda each: -each.index):
         for each in containers:
             scope = layer.scopes.get(each)
             if scope is None:

@@ -49,7 +49,9 @@ def _count(name: str, values: list[n.Value], low: int, high: int) -> None:
         extra = values[high] if len(values) > high else None
         hint = None
         if extra is not None and extra.kind == "name":
-            hint = f"`{extra.text}` looks like another setting: put each setting on its own line or separate them with `;`"
+            hint = (
+                f"`{extra.text}` looks like another setting: put each setting on its own line or separate them with `;`"
+            )
         raise SettingError(f"`{name}` takes {want} value{'s' if high != 1 else ''}", extra, hint)
 
 
@@ -132,7 +134,9 @@ def bars(name: str, values: list[n.Value]) -> int:
     if len(values) == 2 and values[1].text not in ("bars", "bar"):
         raise SettingError(f"`{name}` counts bars", values[1], f"write `{name} 8 bars`")
     if value.kind != "number" or value.number not in (8, 16):
-        raise SettingError("a scene is 8 or 16 bars long", value, "write `scene 8 bars` in the header, or `length 16 bars` in a scene")
+        raise SettingError(
+            "a scene is 8 or 16 bars long", value, "write `scene 8 bars` in the header, or `length 16 bars` in a scene"
+        )
     return int(value.number)
 
 
@@ -212,7 +216,9 @@ def clock(name: str, values: list[n.Value]) -> dict[str, Any]:
     if role not in ("master", "follow", "off"):
         raise SettingError("`clock` is `master`, `follow DEVICE` or `off`", values[0])
     if role == "follow" and len(values) != 2:
-        raise SettingError("`clock follow` names the device that sends clock", values[0], "write `clock follow keystep37`")
+        raise SettingError(
+            "`clock follow` names the device that sends clock", values[0], "write `clock follow keystep37`"
+        )
     return {"role": role, "source": values[1].text if len(values) == 2 else None}
 
 
@@ -270,19 +276,29 @@ DEVICE = frozenset({"device", "out"})
 SETTINGS: dict[str, SettingSpec] = {
     # the song
     "title": SettingSpec(text, SONG | {"device"}, "the song's or device's title", 'title "Digital Dreams"'),
-    "genre": SettingSpec(word, SONG, "the genre from stdlib/genres whose defaults fill what you leave open", "genre house"),
+    "genre": SettingSpec(
+        word, SONG, "the genre from stdlib/genres whose defaults fill what you leave open", "genre house"
+    ),
     "circle": SettingSpec(word, SONG, "the circle template the song expands (stdlib/circle)", "circle harmon"),
     "seed": SettingSpec(number(0, 2**31 - 1, integer=True), SONG, "the random seed for everything generated", "seed 7"),
     "clock": SettingSpec(clock, SONG, "who keeps time: `master`, `follow DEVICE` or `off`", "clock master"),
     # the form
-    "sequences": SettingSpec(number(1, 3, integer=True), frozenset({"song", "act", "step"}), "sequences per step (1-3)", "sequences 1"),
-    "scenes": SettingSpec(number(1, 2, integer=True), frozenset({"song", "act", "step"}), "scenes per sequence (1-2)", "scenes 1"),
+    "sequences": SettingSpec(
+        number(1, 3, integer=True), frozenset({"song", "act", "step"}), "sequences per step (1-3)", "sequences 1"
+    ),
+    "scenes": SettingSpec(
+        number(1, 2, integer=True), frozenset({"song", "act", "step"}), "scenes per sequence (1-2)", "scenes 1"
+    ),
     "length": SettingSpec(bars, ABOVE_PHRASE, "bars per scene: 8 or 16", "length 16 bars"),
     "meter": SettingSpec(meter, ABOVE_PHRASE, "the time signature", "meter 7/8"),
     "key": SettingSpec(key, STRUCTURE, "the key note and mode", "key F# dorian"),
     "tempo": SettingSpec(tempo, STRUCTURE, "beats per minute, or `tempo drift +2%` across each phrase", "tempo 124"),
-    "modulate": SettingSpec(modulation, STRUCTURE, "move the key: a relation, a mode or semitones", "modulate relative"),
-    "lift": SettingSpec(number(-12, 12, (None, "st"), integer=True), STRUCTURE, "raise the key by semitones", "lift +1"),
+    "modulate": SettingSpec(
+        modulation, STRUCTURE, "move the key: a relation, a mode or semitones", "modulate relative"
+    ),
+    "lift": SettingSpec(
+        number(-12, 12, (None, "st"), integer=True), STRUCTURE, "raise the key by semitones", "lift +1"
+    ),
     # the story's directives, read by the agents
     "energy": SettingSpec(number(0, 1, (None, "%")), STRUCTURE, "target intensity from 0 to 1", "energy 0.8"),
     "dissonance": SettingSpec(number(0, 1, (None, "%")), STRUCTURE, "how far harmony strays, 0 to 1", "dissonance 0.2"),
@@ -290,11 +306,17 @@ SETTINGS: dict[str, SettingSpec] = {
     "density": SettingSpec(number(0, 1, (None, "%")), STRUCTURE, "how busy the parts are, 0 to 1", "density 0.4"),
     "thin": SettingSpec(number(0, 1, (None, "%")), STRUCTURE, "share of events to drop (Take)", "thin 0.7"),
     "swing": SettingSpec(number(0, 1, (None, "%")), STRUCTURE, "swing of off-beat 16ths, 0 to 1", "swing 55%"),
-    "polyrhythm": SettingSpec(polyrhythm, STRUCTURE, "a cross-rhythm, optionally on one drum voice", "polyrhythm 3:4 on hat"),
-    "reprise": SettingSpec(choice("full", "thin", "empty"), STRUCTURE, "how a reprise sounds (Take: empty)", "reprise empty"),
+    "polyrhythm": SettingSpec(
+        polyrhythm, STRUCTURE, "a cross-rhythm, optionally on one drum voice", "polyrhythm 3:4 on hat"
+    ),
+    "reprise": SettingSpec(
+        choice("full", "thin", "empty"), STRUCTURE, "how a reprise sounds (Take: empty)", "reprise empty"
+    ),
     "reorchestrate": SettingSpec(flag, STRUCTURE, "give earlier motifs new instruments (Return)", "reorchestrate"),
     "fuse": SettingSpec(fuse, STRUCTURE, "merge two themes or parts (Change)", "fuse hero shadow in transition"),
-    "intent": SettingSpec(text, STRUCTURE, "what this part of the story should feel like", 'intent "the hero hesitates"'),
+    "intent": SettingSpec(
+        text, STRUCTURE, "what this part of the story should feel like", 'intent "the hero hesitates"'
+    ),
     "mix": SettingSpec(mix, STRUCTURE, "a part's level (and pan) here", "mix dark +3dB", keyed=True),
     "mute": SettingSpec(words, STRUCTURE, "silence parts here", "mute keys bass"),
     # the circle template
@@ -312,11 +334,15 @@ SETTINGS: dict[str, SettingSpec] = {
     "range": SettingSpec(midi_range, DEVICE, "the lowest and highest MIDI note", "range 24..96"),
     "voices": SettingSpec(number(1, 128, integer=True), DEVICE, "how many notes sound at once", "voices 4"),
     "programs": SettingSpec(strings, DEVICE, "program names, from program 0 up", 'programs "Piano" "Strings"'),
-    "program-channel": SettingSpec(number(1, 16, integer=True), DEVICE, "the channel for Program Change", "program-channel 16"),
+    "program-channel": SettingSpec(
+        number(1, 16, integer=True), DEVICE, "the channel for Program Change", "program-channel 16"
+    ),
     "clock-in": SettingSpec(words, DEVICE, "which clock messages the device obeys", "clock-in clock start stop"),
     "clock-out": SettingSpec(words, DEVICE, "which clock messages the device sends", "clock-out clock start stop"),
     "cc": SettingSpec(pairs, DEVICE, "named controllers", "cc cutoff 74 resonance 71"),
-    "out": SettingSpec(word, frozenset({"device"}), "one of the device's outputs, with its own block", "out drums { channel 10 }"),
+    "out": SettingSpec(
+        word, frozenset({"device"}), "one of the device's outputs, with its own block", "out drums { channel 10 }"
+    ),
 }
 
 

@@ -117,7 +117,9 @@ def _token_span(file: str, token: Any, text: str) -> Span:
         lines = text.splitlines() or [""]
         return Span(file=file, line=len(lines), col=len(lines[-1]) + 1, end_line=len(lines), end_col=len(lines[-1]) + 2)
     end_col = token.end_column if token.end_line == token.line else token.column + 1
-    return Span(file=file, line=token.line, col=token.column, end_line=token.line, end_col=max(end_col, token.column + 1))
+    return Span(
+        file=file, line=token.line, col=token.column, end_line=token.line, end_col=max(end_col, token.column + 1)
+    )
 
 
 def _unclosed_brace(text: str) -> tuple[int, int] | None:

@@ -7,6 +7,7 @@ raised as `TheoryError` with an offset into the text, for the caller to place.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 PPQ = 480
@@ -94,7 +95,9 @@ class Key:
 def spell_key(tonic_text: str, mode_text: str | None) -> Key:
     match = re.fullmatch(r"([A-Ga-g])(##|#|bb|b|♯|♭)?", tonic_text)
     if not match:
-        raise TheoryError(f"`{tonic_text}` is not a key note", hint="a key note is a letter A-G with an optional # or b")
+        raise TheoryError(
+            f"`{tonic_text}` is not a key note", hint="a key note is a letter A-G with an optional # or b"
+        )
     mode = MODE_ALIASES.get((mode_text or "major").lower(), (mode_text or "major").lower())
     if mode not in MODES:
         raise TheoryError(f"unknown mode `{mode_text}`")
@@ -117,7 +120,7 @@ def _relative(key: Key) -> Key:
     return key_from_pc(key.tonic + 9, "minor", key.prefers_flats())
 
 
-def _shift(semitones: int, mode: str | None = None):  # type: ignore[no-untyped-def]
+def _shift(semitones: int, mode: str | None = None) -> Callable[[Key], Key]:
     def apply(key: Key) -> Key:
         target_mode = mode or key.mode
         moved = key_from_pc(key.tonic + semitones, target_mode, False)
@@ -235,7 +238,9 @@ _SYMBOL = re.compile(r"([A-G])(#|b|♯|♭)?([^/]*)(?:/([A-G])(#|b|♯|♭)?)?$"
 def parse_chord_symbol(text: str) -> Chord:
     match = _SYMBOL.match(text)
     if not match:
-        raise TheoryError(f"`{text}` is not a chord symbol", length=len(text), hint="write chords like `Am7`, `F/C`, `Bb`")
+        raise TheoryError(
+            f"`{text}` is not a chord symbol", length=len(text), hint="write chords like `Am7`, `F/C`, `Bb`"
+        )
     quality = match.group(3)
     if quality not in QUALITIES:
         start = len(match.group(1)) + len(match.group(2) or "")
@@ -274,7 +279,9 @@ def parse_roman(text: str, key: Key) -> Chord:
     degree = _NUMERALS.index(numeral.lower())
     root = (key.scale[degree] + ACCIDENTALS.get(accidental or "", 0)) % 12
     upper = numeral.isupper()
-    triad = {"°": (0, 3, 6), "o": (0, 3, 6), "+": (0, 4, 8), "ø": (0, 3, 6)}.get(mark or "", (0, 4, 7) if upper else (0, 3, 7))
+    triad = {"°": (0, 3, 6), "o": (0, 3, 6), "+": (0, 4, 8), "ø": (0, 3, 6)}.get(
+        mark or "", (0, 4, 7) if upper else (0, 3, 7)
+    )
     seventh = {"°": 9, "o": 9, "ø": 10, "+": 10}.get(mark or "", 10)
     intervals: tuple[int, ...] = triad
     if mark == "ø" or figure in {"7", "65", "43", "42", "2", "9"}:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from harmonlang import nodes as n
 from harmonlang.diagnostics import Diagnostics, did_you_mean
-from harmonlang.music import DrumVoice, Groove, Material, NoteEvent, Notes, Progression
+from harmonlang.music import DrumVoice, Material, NoteEvent, Notes, Progression
 from harmonlang.theory import PPQ, WHOLE, pitch_class
 
 
@@ -61,7 +61,9 @@ def _scale_time(material: Material, factor: float) -> Material:
     if isinstance(material, Progression):
         slots = [replace(s, start=scaled(s.start), dur=scaled(s.dur)) for s in material.slots]
         return replace(material, slots=slots, length=scaled(material.length))
-    voices = {v: DrumVoice(scaled(d.length), [(scaled(t), vel) for t, vel in d.hits]) for v, d in material.voices.items()}
+    voices = {
+        v: DrumVoice(scaled(d.length), [(scaled(t), vel) for t, vel in d.hits]) for v, d in material.voices.items()
+    }
     return replace(material, voices=voices, unit=max(1, scaled(material.unit)))
 
 
@@ -93,7 +95,10 @@ def retrograde(material: Material) -> Material:
         slots = sorted((replace(s, start=length - s.start - s.dur) for s in material.slots), key=lambda s: s.start)
         return replace(material, slots=slots)
     unit = material.unit
-    voices = {v: DrumVoice(d.length, sorted((d.length - t - unit, vel) for t, vel in d.hits)) for v, d in material.voices.items()}
+    voices = {
+        v: DrumVoice(d.length, sorted((d.length - t - unit, vel) for t, vel in d.hits))
+        for v, d in material.voices.items()
+    }
     return replace(material, voices=voices)
 
 
@@ -154,12 +159,20 @@ def repeat(material: Material, times: int) -> Material:
 
 ALL = frozenset({"theme", "prog", "groove"})
 TRANSFORMS: dict[str, TransformSpec] = {
-    "transpose": TransformSpec((Arg("int", None, -48, 48),), frozenset({"theme", "prog"}), "move by semitones", transpose),
+    "transpose": TransformSpec(
+        (Arg("int", None, -48, 48),), frozenset({"theme", "prog"}), "move by semitones", transpose
+    ),
     "octave": TransformSpec((Arg("int", None, -4, 4),), frozenset({"theme", "prog"}), "move by octaves", octave),
-    "invert": TransformSpec((Arg("pitch", -1),), frozenset({"theme"}), "mirror pitches around a note (the first by default)", invert),
+    "invert": TransformSpec(
+        (Arg("pitch", -1),), frozenset({"theme"}), "mirror pitches around a note (the first by default)", invert
+    ),
     "retrograde": TransformSpec((), ALL, "play backwards", retrograde),
-    "augment": TransformSpec((Arg("number", 2, 1, 16),), ALL, "lengthen every value by a factor (2 by default)", augment),
-    "diminish": TransformSpec((Arg("number", 2, 1, 16),), ALL, "shorten every value by a factor (2 by default)", diminish),
+    "augment": TransformSpec(
+        (Arg("number", 2, 1, 16),), ALL, "lengthen every value by a factor (2 by default)", augment
+    ),
+    "diminish": TransformSpec(
+        (Arg("number", 2, 1, 16),), ALL, "shorten every value by a factor (2 by default)", diminish
+    ),
     "displace": TransformSpec((Arg("fraction"),), ALL, "shift later by a note value, wrapping around", displace),
     "thin": TransformSpec((Arg("number", None, 0, 1),), ALL, "drop a share of events, weakest beats first", thin),
     "repeat": TransformSpec((Arg("int", None, 1, 64),), ALL, "play several times in a row", repeat),

@@ -1,0 +1,49 @@
+"""Every ```circle example in docs/language.md compiles, and every setting is documented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from harmonlang.compiler import CompileFailure, compile_file
+from harmonlang.settings import SETTINGS
+from harmonlang.transforms import TRANSFORMS
+
+DOC = Path(__file__).parent.parent / "docs" / "language.md"
+BLOCK = re.compile(r"^```circle(?: file=(?P<file>\S+))?\n(?P<body>.*?)^```", re.S | re.M)
+
+
+def _blocks() -> list[tuple[str | None, str, int]]:
+    text = DOC.read_text(encoding="utf-8")
+    return [(m.group("file"), m.group("body"), text[: m.start()].count("\n") + 1) for m in BLOCK.finditer(text)]
+
+
+SONGS = [(body, line) for name, body, line in _blocks() if name is None]
+FILES = {name: body for name, body, _ in _blocks() if name is not None}
+
+
+def test_the_doc_has_examples() -> None:
+    assert len(SONGS) >= 15
+
+
+@pytest.mark.parametrize(("body", "line"), SONGS, ids=[f"line{line}" for _, line in SONGS])
+def test_example_compiles(body: str, line: int, tmp_path: Path) -> None:
+    for name, text in FILES.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    song = tmp_path / "example.circle"
+    song.write_text(body, encoding="utf-8")
+    try:
+        result = compile_file(str(song))
+    except CompileFailure as failure:
+        messages = "\n".join(f"{d.span.label() if d.span else ''} {d.message}" for d in failure.diagnostics)
+        pytest.fail(f"the example at docs/language.md:{line} does not compile:\n{messages}")
+    assert not [d for d in result.diagnostics if d.severity == "warning"], "doc examples should compile cleanly"
+    assert result.score.scenes, "every example is a whole song"
+
+
+def test_every_setting_and_transform_is_documented() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    missing = [name for name in [*SETTINGS, *TRANSFORMS] if f"`{name}" not in text]
+    assert not missing, f"undocumented: {missing}"
