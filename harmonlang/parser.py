@@ -255,6 +255,43 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         return n.PartOverride.model_construct(span=self._span(meta), part=self._name(part), **fields)
 
 
+MAX_SYNTAX_ERRORS = 10
+
+
+def _error_line(error: UnexpectedInput) -> int | None:
+    line = getattr(error, "line", None)
+    if isinstance(error, UnexpectedToken) and error.token.type == "$END":
+        return None
+    return line if isinstance(line, int) and line > 0 else None
+
+
+def _more_syntax_errors(text: str, file: str, first: UnexpectedInput, parser: Lark, diagnostics: Diagnostics) -> None:
+    """Find later syntax errors by blanking each bad line and parsing again.
+
+    Only a line whose braces balance is blanked, so the blocks around it stay
+    intact and no error is an echo of an earlier one.
+    """
+    lines = text.split("\n")
+    error: UnexpectedInput = first
+    for _ in range(MAX_SYNTAX_ERRORS - 1):
+        line = _error_line(error)
+        if line is None or line > len(lines):
+            return
+        bad = lines[line - 1].split("#")[0]
+        if bad.count("{") != bad.count("}") or bad.count('"') % 2:
+            return
+        lines[line - 1] = ""
+        try:
+            parser.parse("\n".join(lines))
+            return
+        except UnexpectedInput as later:
+            later_line = _error_line(later)
+            if later_line is None or later_line <= line:
+                return
+            explain_syntax_error(later, "\n".join(lines), file, parser, diagnostics)
+            error = later
+
+
 def parse_source(text: str, file: str, diagnostics: Diagnostics | None = None) -> n.Module:
     """Parse one file's text. Raises CompileError with a friendly syntax error."""
     diagnostics = diagnostics if diagnostics is not None else Diagnostics()
@@ -265,6 +302,7 @@ def parse_source(text: str, file: str, diagnostics: Diagnostics | None = None) -
         tree = parser.parse(text)
     except UnexpectedInput as error:
         explain_syntax_error(error, text, file, parser, diagnostics)
+        _more_syntax_errors(text, file, error, parser, diagnostics)
         raise CompileError(diagnostics.items) from None
     try:
         body = _Builder(file).transform(tree)

@@ -160,7 +160,7 @@ def explain_syntax_error(error: UnexpectedInput, text: str, file: str, parser: L
         if char == '"':
             diagnostics.error("this string is never closed", span, 'a string ends with `"` on the same line')
             return
-        label = error.match_examples(parser.parse, _examples(), use_accepts=True)
+        label = match_mistake(error, parser)
         if label is not None:
             message, hint, _ = COMMON_MISTAKES[label]
             diagnostics.error(message, span, hint)
@@ -190,7 +190,7 @@ def explain_syntax_error(error: UnexpectedInput, text: str, file: str, parser: L
         diagnostics.error("this `}` closes no block", span, "remove it, or add the `{` it belongs to")
         return
     keyword_hint = _first_word_hint(text, span.line)
-    label = error.match_examples(parser.parse, _examples(), use_accepts=True)
+    label = match_mistake(error, parser)
     if label is not None:
         message, hint, _ = COMMON_MISTAKES[label]
         if label in {"equals-in-setting"} and keyword_hint:
@@ -205,5 +205,30 @@ def explain_syntax_error(error: UnexpectedInput, text: str, file: str, parser: L
     diagnostics.error(f"unexpected {found}", span, hint)
 
 
-def _examples() -> dict[str, list[str]]:
-    return {label: examples for label, (_, _, examples) in COMMON_MISTAKES.items()}
+def _signature(error: UnexpectedInput) -> tuple[int | None, str]:
+    """The LALR state a mistake leaves the parser in, and what it stumbled on.
+
+    Unlike Lark's own `match_examples`, the nesting depth does not count, so a
+    mistake is recognised inside blocks and after other statements too.
+    """
+    state = getattr(error, "state", None)
+    position = getattr(state, "position", None)
+    if isinstance(error, UnexpectedToken):
+        return position, error.token.type
+    return position, "<char>"
+
+
+_KNOWN: dict[tuple[int | None, str], str] | None = None
+
+
+def match_mistake(error: UnexpectedInput, parser: Lark) -> str | None:
+    global _KNOWN
+    if _KNOWN is None:
+        _KNOWN = {}
+        for label, (_, _, examples) in COMMON_MISTAKES.items():
+            for example in examples:
+                try:
+                    parser.parse(example)
+                except UnexpectedInput as known:
+                    _KNOWN.setdefault(_signature(known), label)
+    return _KNOWN.get(_signature(error))
