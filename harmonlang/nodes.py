@@ -148,6 +148,7 @@ class Module(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
     ast_version: str = AST_VERSION
     path: str
+    span: Span
     body: list[Statement]
 
 

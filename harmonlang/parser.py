@@ -308,7 +308,9 @@ def parse_source(text: str, file: str, diagnostics: Diagnostics | None = None) -
         body = _Builder(file).transform(tree)
     except VisitError as error:  # a bug in the builder, never the user's fault
         raise error.orig_exc from None
-    return n.Module.model_construct(path=file, body=body)
+    lines = text.split("\n")
+    span = Span.model_construct(file=file, line=1, col=1, end_line=len(lines), end_col=len(lines[-1]) + 1)
+    return n.Module.model_construct(path=file, span=span, body=body)
 
 
 __all__ = ["parse_source", "grammar_parser", "UnexpectedCharacters", "UnexpectedToken"]

@@ -90,12 +90,21 @@ def cache_dir() -> Path | None:
     return Path(base) / "harmonlang"
 
 
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """Changes whenever the AST's shape or the tree builder changes, so old pickles are never used."""
+    import harmonlang.parser as parser_module
+
+    sources = [Path(module.__file__).read_bytes() for module in (n, parser_module) if module.__file__]
+    return hashlib.sha256(__version__.encode() + b"".join(sources)).hexdigest()
+
+
 def _parse_cached(text: str, label: str) -> n.Module:
     """Parse, or load the pickled AST of exactly this text under this grammar and version."""
     folder = cache_dir()
     if folder is None:
         return parse_source(text, label)
-    digest = hashlib.sha256("\0".join((__version__, grammar_digest(), label, text)).encode()).hexdigest()[:32]
+    digest = hashlib.sha256("\0".join((_code_digest(), grammar_digest(), label, text)).encode()).hexdigest()[:32]
     path = folder / f"{digest}.ast.pickle"
     try:
         module = pickle.loads(path.read_bytes())
