@@ -139,6 +139,18 @@ def load_stdlib(relative: str, sources: SourceCache) -> LoadedModule | None:
     return LoadedModule(module, module.path, None, stdlib=True)
 
 
+def why_unreadable(error: Exception) -> str:
+    if isinstance(error, UnicodeDecodeError):
+        return f"it is not UTF-8 text (byte {error.start})"
+    if isinstance(error, FileNotFoundError):
+        return "there is no such file"
+    if isinstance(error, IsADirectoryError):
+        return "it is a folder, not a .circle file"
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    return getattr(error, "strerror", None) or str(error)
+
+
 def project_root(entry: Path) -> Path:
     for folder in [entry.parent, *entry.parent.parents]:
         if (folder / "harmon.toml").is_file():
@@ -215,7 +227,7 @@ class _Loader:
         try:
             self.load_file(target, display_label(target), chain)
         except (OSError, UnicodeDecodeError) as error:
-            self.diagnostics.error(f"cannot read `{statement.path}`: {error}", statement.span)
+            self.diagnostics.error(f"cannot read `{statement.path}`: {why_unreadable(error)}", statement.span)
 
     def follow_stdlib(self, statement: n.Import) -> None:
         parts = statement.path.split(".")
@@ -250,7 +262,7 @@ def resolve(
     try:
         entry = loader.load_file(entry_path, display_label(entry_path) if text is None else path, [], text)
     except (OSError, UnicodeDecodeError) as error:
-        raise diagnostics.fail(f"cannot read {path}: {error}", None) from None
+        raise diagnostics.fail(f"cannot read `{path}`: {why_unreadable(error)}", None) from None
     diagnostics.stop_if_errors()
     assert entry is not None
     program = Program(entry, loader.order, sources, loader.root)
