@@ -13,11 +13,11 @@ from typing import Any
 from harmonlang import nodes as n
 from harmonlang.devices import Router, Routing, assign_channels
 from harmonlang.diagnostics import Diagnostics, Span, did_you_mean, one_of
-from harmonlang.music import DRUM_VOICES, Material, Notes, read_groove, read_notes, read_progression
+from harmonlang.music import DRUM_VOICES, Groove, Material, Notes, read_groove, read_notes, read_progression
 from harmonlang.resolve import LoadedModule, Program
 from harmonlang.scopes import SCENE_LETTERS, Layer, LayerBuilder, Structure, effective, read_structure
 from harmonlang.settings import ROLES, SETTINGS, SettingError, level_db, number, send
-from harmonlang.theory import Key, bar_ticks, spell_key
+from harmonlang.theory import Key, bar_ticks, pitch_name, spell_key
 from harmonlang.transforms import apply_transform
 
 DEFAULT_TEMPLATE = "harmon"
@@ -66,6 +66,7 @@ class CheckedSong:
     override_materials: dict[int, tuple[str | None, Material | None]]
     override_routes: dict[int, Routing | None]
     has_header: bool = True
+    pipelines: dict[str, tuple[str, Material]] = field(default_factory=dict)
 
 
 def _header_setting(program: Program, name: str) -> n.Setting | None:
@@ -86,6 +87,8 @@ class Checker:
         self.meter_bar = bar_ticks(4, 4)
         self.override_materials: dict[int, tuple[str | None, Material | None]] = {}
         self.override_routes: dict[int, Routing | None] = {}
+        self.override_owner: dict[int, str] = {}
+        self.pipelines: dict[str, tuple[str, Material]] = {}
 
     # ---- the layers ---------------------------------------------------------------------
     def definition_block(self, kind: str, default: str | None) -> tuple[str | None, n.Block | None]:
@@ -204,8 +207,17 @@ class Checker:
                 f"a {role} part plays a {wanted}, not a {kind}", expr.span, f"`{part}` is a {role} part"
             )
             return None, None
-        name = expr.base.name if isinstance(expr.base, n.Ref) and not expr.transforms else None
-        return name, self.evaluate(expr, kind)
+        material = self.evaluate(expr, kind)
+        if not isinstance(expr.base, n.Ref):
+            return None, material
+        if not expr.transforms:
+            return expr.base.name, material
+        # A pipeline is named by its own text, and kept with the named material for the agents.
+        steps = " | ".join(" ".join([t.name.text, *(a.text for a in t.args)]) for t in expr.transforms)
+        name = f"{expr.base.name} | {steps}"
+        if material is not None:
+            self.pipelines[name] = (kind, material)
+        return name, material
 
     # ---- parts -------------------------------------------------------------------------------
     def parts(self) -> dict[str, PartDef]:
@@ -229,7 +241,38 @@ class Checker:
             return
         material_name, material = self.part_material(node.plays, role, name) if node.plays else (None, None)
         routing = self.router.route(node.target, role)
+        where = node.target.span if node.target else node.name.span
+        self.playable(material, routing, role, node.plays.span if node.plays else where, where)
         parts[name] = PartDef(name, role, node, material, material_name, routing, self.part_mix(node))
+
+    def playable(self, material: Material | None, routing: Routing | None, role: str, span: Span, route: Span) -> None:
+        """Drums need drum notes on their output; every voice and pitch must exist there."""
+        if routing is None:
+            return
+        output = routing.device if routing.output == "main" else f"{routing.device}.{routing.output}"
+        if role == "drums" and not routing.drum_map:
+            self.diagnostics.error(
+                f"{output} has no drum notes",
+                route,
+                "route drums to an output with a note map, such as `on gm` or `on t8.drums`",
+            )
+            return
+        if isinstance(material, Groove) and routing.drum_map:
+            for voice in material.voices:
+                if voice not in routing.drum_map:
+                    self.diagnostics.error(
+                        f"{output} has no `{voice}`", span, f"it plays {', '.join(sorted(routing.drum_map))}"
+                    )
+        if isinstance(material, Notes) and material.events:
+            low, high = routing.range
+            outside = sorted({e.pitch for e in material.events if not low <= e.pitch <= high})
+            if outside:
+                shown = ", ".join(pitch_name(p) for p in outside[:4])
+                self.diagnostics.warning(
+                    f"{output} plays notes {pitch_name(low)} to {pitch_name(high)}, but this has {shown}",
+                    span,
+                    "transpose the material, or route the part elsewhere",
+                )
 
     def part_mix(self, node: n.Part) -> dict[str, Any]:
         mix: dict[str, Any] = {"level_db": 0.0, "pan": 0.0, "sends": {}}
@@ -266,10 +309,17 @@ class Checker:
                     did_you_mean(override.part.text, parts) or None,
                 )
                 continue
+            material, routing = part.material, part.routing
             if override.plays is not None:
                 self.override_materials[id(override.plays)] = self.part_material(override.plays, part.role, part.name)
+                material = self.override_materials[id(override.plays)][1]
             if override.target is not None:
-                self.override_routes[id(override.target)] = self.router.route(override.target, part.role)
+                routing = self.router.route(override.target, part.role)
+                self.override_routes[id(override.target)] = routing
+                self.override_owner[id(override.target)] = part.name
+            if override.plays is not None or override.target is not None:
+                span = override.plays.span if override.plays else override.span
+                self.playable(material, routing, part.role, span, override.target.span if override.target else span)
 
     # ---- references --------------------------------------------------------------------------
     def references(self, layers: list[Layer], parts: dict[str, PartDef], structure: Structure) -> None:
@@ -342,8 +392,8 @@ def check(program: Program, diagnostics: Diagnostics, library_ok: bool = False) 
     With `library_ok`, a file without a song header is checked as a library module.
     """
     checker = Checker(program, diagnostics, library_ok)
+    # A bad header setting is simply not stored, so checking goes on with the defaults below it.
     structure, layers, template, genre = checker.layers()
-    diagnostics.stop_if_errors()
     root = effective(layers, (), None)
     meter = tuple(root["meter"].value)
     checker.meter_bar = bar_ticks(*meter)
@@ -352,11 +402,26 @@ def check(program: Program, diagnostics: Diagnostics, library_ok: bool = False) 
         checker.material(name, ())
     parts = checker.parts()
     checker.overrides(layers[0], parts)
+    assign_channels([p.routing for p in parts.values() if p.routing])
+    for key, routing in checker.override_routes.items():
+        # Re-routing within the part's own output keeps its channel (a program change, say).
+        owner = parts.get(checker.override_owner.get(key, ""))
+        own = owner.routing if owner else None
+        if (
+            routing
+            and own
+            and routing.channel == "auto"
+            and (routing.device, routing.output) == (own.device, own.output)
+        ):
+            routing.channel = own.channel
     assign_channels(
         [p.routing for p in parts.values() if p.routing] + [r for r in checker.override_routes.values() if r]
     )
     checker.references(layers, parts, structure)
     checker.unused_definitions(structure, genre)
+    clock = root.get("clock")
+    if clock is not None and clock.value["source"] and clock.layer == 0:
+        checker.router.device(clock.value["source"], clock.span)
     diagnostics.stop_if_errors()
     songs = [s for m in program.user_modules for s in m.module.body if isinstance(s, n.Song)]
     title = songs[0].title.text if songs and songs[0].title else root["title"].value if "title" in root else "Untitled"
@@ -375,4 +440,5 @@ def check(program: Program, diagnostics: Diagnostics, library_ok: bool = False) 
         checker.override_materials,
         checker.override_routes,
         bool(songs),
+        checker.pipelines,
     )

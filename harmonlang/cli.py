@@ -33,15 +33,18 @@ def _ir_json(result: CompileResult) -> bytes:
 
 
 def _midi(result: CompileResult) -> bytes:
-    from harmonlang.runtime.midi import midi_bytes
+    """The SMF, made once per build even when both `midi` and `events` are emitted."""
+    if "midi" not in result.rendered:
+        from harmonlang.runtime.midi import midi_bytes
 
-    return midi_bytes(result.score)
+        result.rendered["midi"] = midi_bytes(result.score)
+    return result.rendered["midi"]
 
 
 def _events(result: CompileResult) -> bytes:
-    from harmonlang.runtime.midi import dump_midi, midi_bytes
+    from harmonlang.runtime.midi import dump_midi
 
-    return dump_midi(data=midi_bytes(result.score)).encode()
+    return dump_midi(data=_midi(result)).encode()
 
 
 # kind -> (file suffix, writer)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from harmonlang.check import CheckedSong, check
-from harmonlang.diagnostics import CompileError, Diagnostic, Diagnostics, SourceCache
+from harmonlang.diagnostics import CompileError, Diagnostic, Diagnostics, SourceCache, in_source_order
 from harmonlang.lower import lower
 from harmonlang.nodes import Module
 from harmonlang.resolve import Program, resolve
@@ -27,6 +27,7 @@ class CompileResult:
     ir: dict[str, Any]  # the Score IR as JSON-ready data
     diagnostics: list[Diagnostic]
     _score: Score | None = field(default=None, repr=False)
+    rendered: dict[str, bytes] = field(default_factory=dict, repr=False)  # outputs made once per result
 
     @property
     def ast(self) -> Module:
@@ -61,5 +62,5 @@ def compile_file(path: str, text: str | None = None, library_ok: bool = False) -
         checked = check(program, diagnostics, library_ok)
         ir = lower(checked)
     except CompileError:
-        raise CompileFailure(diagnostics.items, sources) from None
-    return CompileResult(program, checked, ir, diagnostics.items)
+        raise CompileFailure(in_source_order(diagnostics.items), sources) from None
+    return CompileResult(program, checked, ir, in_source_order(diagnostics.items))

@@ -159,15 +159,18 @@ class Router:
                 program = self._program_number(device, output, option)
                 index += 1
             elif option.text in ("channel", "program") and following is not None and following.kind == "number":
-                limit = 16 if option.text == "channel" else 127
-                low = 1 if option.text == "channel" else 0
-                if not low <= following.number <= limit or following.number != int(following.number):
-                    self.diagnostics.error(f"a {option.text} runs from {low} to {limit}", following.span)
+                # Programs count from 1, as manuals and the General MIDI list print them.
+                limit = 16 if option.text == "channel" else 128
+                if not 1 <= following.number <= limit or following.number != int(following.number):
+                    self.diagnostics.error(f"a {option.text} runs from 1 to {limit}", following.span)
                 elif option.text == "channel":
                     channel = int(following.number)
                 else:
-                    program = int(following.number)
+                    program = int(following.number) - 1
                 index += 2
+            elif option.text in ("channel", "program", "bank"):
+                self.diagnostics.error(f"`{option.text}` needs a value", option.span, f"write `{option.text} 2`")
+                return None
             else:
                 self.diagnostics.error(
                     "unknown device option",

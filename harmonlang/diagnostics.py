@@ -85,6 +85,20 @@ class Diagnostics:
             raise CompileError(self.items)
 
 
+def in_source_order(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Sorted by position, files in the order they first appear; unplaced ones first."""
+    files: dict[str, int] = {}
+    for diagnostic in diagnostics:
+        if diagnostic.span is not None:
+            files.setdefault(diagnostic.span.file, len(files))
+
+    def position(diagnostic: Diagnostic) -> tuple[int, int, int]:
+        span = diagnostic.span
+        return (-1, 0, 0) if span is None else (files[span.file], span.line, span.col)
+
+    return sorted(diagnostics, key=position)
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A hint naming the closest known word, if any is close enough."""
     pool = list(choices)

@@ -134,7 +134,7 @@ class PartInfo(_Model):
     output: str
     port: str | None
     channel: int = Field(ge=1, le=16)
-    program: int | None
+    program: int | None = Field(description="the MIDI Program Change value, 0-127 (the language counts from 1)")
     drum_map: dict[str, int] = {}
     range: list[int]
     material: str | None = None
@@ -151,6 +151,7 @@ class MaterialInfo(_Model):
     length: int
     events: list[NoteEvent] = []
     chords: list[str] = []
+    transpose: int = Field(0, description="semitones a progression is moved from its written chords")
     voices: list[str] = []
 
 

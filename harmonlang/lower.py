@@ -14,7 +14,7 @@ from harmonlang.devices import Routing
 from harmonlang.ir_version import IR_VERSION
 from harmonlang.music import Groove, Material, Notes, Progression
 from harmonlang.scopes import SCENE_LETTERS, Entry, effective
-from harmonlang.theory import MODES, PPQ, Key, bar_ticks, modulate, spell_key
+from harmonlang.theory import PPQ, Key, bar_ticks, modulate, spell_key
 
 PHRASES = ("A", "B", "A'", "T")
 PHRASE_NAMES = {"A": "chorus A", "B": "bridge B", "A'": "chorus A'", "T": "transition"}
@@ -35,21 +35,12 @@ HOLE_KIND = {
     "drums": "groove",
     "samples": "samples",
 }
-STRUCTURAL = {
-    "key",
-    "tempo",
-    "tempo-drift",
-    "meter",
-    "length",
-    "sequences",
-    "scenes",
-    "title",
-    "genre",
-    "circle",
-    "seed",
-    "clock",
-}
-STRUCTURAL |= {"acts", "steps"}
+# Settings the score states elsewhere (the key, tempo and meter maps, the scene list),
+# so they are not repeated among a phrase's directives.
+STRUCTURAL = {"key", "modulate", "lift", "tempo", "tempo-drift", "meter", "length", "sequences", "scenes"}
+STRUCTURAL |= {"title", "genre", "circle", "seed", "clock", "acts", "steps"}
+# Roles whose notes name samples or drums rather than pitches: they never move with the key.
+FIXED_PITCH_ROLES = {"drums", "samples"}
 CHORD_VELOCITY = 80
 
 
@@ -71,13 +62,11 @@ def phrase_key(settings: dict[str, Entry]) -> Key:
     return modulate(key, lift.value) if lift is not None and lift.value else key
 
 
-def map_pitch(pitch: int, home: Key, key: Key) -> int:
-    """Move a pitch written in the home key to the same scale degree in `key`, nearest way."""
-    if home == key:
-        return pitch
-    degree, alteration, octave = home.degree_of(pitch)
-    shift = (key.tonic - home.tonic + 6) % 12 - 6
-    return max(0, min(127, home.tonic + shift + 12 * octave + MODES[key.mode][degree] + alteration))
+def loop_length(material_length: int, bar: int) -> int:
+    """Material loops on its own length when that divides the bar; else on whole bars."""
+    if 0 < material_length <= bar and bar % material_length == 0:
+        return material_length
+    return max(bar, -(-material_length // bar) * bar)
 
 
 class Lowerer:
@@ -145,8 +134,13 @@ class Lowerer:
         drift = settings["tempo-drift"].value if "tempo-drift" in settings else 0.0
         self.tempo_ramp(start, length, bpm, drift, meter)
         directives = {
-            k: e.value for k, e in settings.items() if k not in STRUCTURAL and not k.startswith(("plays:", "on:"))
+            k: e.value
+            for k, e in settings.items()
+            if k not in STRUCTURAL and not k.startswith(("plays:", "on:", "mix:"))
         }
+        mix = self.mix(settings)
+        if mix:
+            directives["mix"] = mix
         scene_id = f"{container[0]}.{container[1]}.{container[2]}{container[3]}"
         context = {
             "key": _key_info(key),
@@ -175,6 +169,15 @@ class Lowerer:
             "directives": directives,
             "cells": cells,
         }
+
+    def mix(self, settings: dict[str, Entry]) -> dict[str, Any]:
+        """Each part's mix here: its own `mix` setting, else its role's (the template speaks in roles)."""
+        result = {}
+        for part in self.song.parts.values():
+            entry = settings.get(f"mix:{part.name}") or settings.get(f"mix:{part.role}")
+            if entry is not None:
+                result[part.name] = entry.value
+        return result
 
     def tempo_ramp(self, start: int, length: int, bpm: float, drift: float, meter: list[int]) -> None:
         self.mark(self.tempo_map, start, bpm=round(bpm, 3))
@@ -216,8 +219,10 @@ class Lowerer:
         if action == "rest":
             return {**cell, "status": "rest"}
         if action == "play" and material is not None:
+            home = self.song.home_key
+            at_key = home if part.role in FIXED_PITCH_ROLES else key
             events, note = self.place(
-                material, key, start, length, bar, routing, harmony if part.role == "chords" else None
+                material, at_key, start, length, bar, routing, harmony if part.role == "chords" else None
             )
             provenance = {"by": "writer", "material": name, "source": source.label() if source else None, "note": note}
             return {**cell, "status": "literal", "events": events, "provenance": provenance}
@@ -255,39 +260,45 @@ class Lowerer:
     def pattern(
         self, material: Material, key: Key, length: int, bar: int, routing: Routing | None
     ) -> tuple[list[tuple[int, int, int, int]], list[dict[str, Any]]]:
-        """Events relative to the phrase start, and the chords they spell."""
+        """Events relative to the phrase start, and the chords they spell.
+
+        Pitched material is written in the home key; `key` is where this phrase
+        is (the same key for material that must not move, such as sampler pads).
+        """
         home = self.song.home_key
         events: list[tuple[int, int, int, int]] = []
         chords: list[dict[str, Any]] = []
         if isinstance(material, Groove):
             drum_map = routing.drum_map if routing else {}
-            swing = round(material.swing * material.unit)
+            delay = round((2 * material.swing - 1) * material.unit) if material.swing else 0
             for voice_name, voice in material.voices.items():
                 for offset in _loop_starts(voice.length, length):
                     for tick, velocity in voice.hits:
-                        at = offset + tick
+                        late = delay if (tick // material.unit) % 2 else 0
+                        at = offset + tick + late
                         if at < length and voice_name in drum_map:
-                            at += swing if (tick // material.unit) % 2 else 0
-                            events.append(_event(at, min(material.unit, length - at), drum_map[voice_name], velocity))
+                            # A swung hit ends where the next step begins, so hits never overlap.
+                            gate = material.unit - late if late else material.unit
+                            events.append(_event(at, min(gate, length - at), drum_map[voice_name], velocity))
             return sorted(events, key=_event_order), chords
-        loop = max(bar, -(-material.length // bar) * bar)
+        loop = loop_length(material.length, bar)
         if isinstance(material, Notes):
             for offset in _loop_starts(loop, length):
                 for event in material.events:
                     at = offset + event.start
                     if at < length:
-                        events.append(
-                            _event(at, min(event.dur, length - at), map_pitch(event.pitch, home, key), event.vel)
-                        )
+                        pitch = max(0, min(127, home.map_to(event.pitch, key)))
+                        events.append(_event(at, min(event.dur, length - at), pitch, event.vel))
             return sorted(events, key=_event_order), chords
         assert isinstance(material, Progression)
-        shift = 0 if key == home else (key.tonic - home.tonic + 6) % 12 - 6
+        # Chords are spelled in the home key and moved like melody, so the two always agree.
+        voiced = [(slot, chord.voicing(material.transpose)) for slot, chord in material.chords(home)]
         for offset in _loop_starts(loop, length):
-            for slot, chord in material.chords(key):
+            for slot, written in voiced:
                 at = offset + slot.start
                 if at >= length:
                     continue
-                pitches = chord.voicing(material.transpose + (shift if slot.text[:1] in "ABCDEFG" else 0))
+                pitches = tuple(max(0, min(127, home.map_to(p, key))) for p in written)
                 dur = min(slot.dur, length - at)
                 events += [_event(at, dur, p, CHORD_VELOCITY) for p in pitches]
                 chords.append({"tick": at, "dur": dur, "symbol": slot.text, "pitches": list(pitches)})
@@ -306,15 +317,15 @@ def _event(tick: int, dur: int, pitch: int, vel: int) -> tuple[int, int, int, in
     return (tick, max(dur, 1), pitch, vel)
 
 
-def _material_info(definition: Any) -> dict[str, Any] | None:
-    material = definition.material
+def _material_info(kind: str, material: Material | None) -> dict[str, Any] | None:
     if material is None:
         return None
-    info: dict[str, Any] = {"kind": definition.kind, "length": material.length}
+    info: dict[str, Any] = {"kind": kind, "length": material.length}
     if isinstance(material, Notes):
         info["events"] = [_event(e.start, e.dur, e.pitch, e.vel) for e in material.events]
     elif isinstance(material, Progression):
         info["chords"] = [s.text for s in material.slots]
+        info["transpose"] = material.transpose
     else:
         info["voices"] = list(material.voices)
     return info
@@ -345,7 +356,9 @@ def lower(song: CheckedSong) -> dict[str, Any]:
                 "mix": part.mix,
             }
         )
-    materials = {name: info for name, d in song.materials.items() if (info := _material_info(d)) is not None}
+    named = [(name, d.kind, d.material) for name, d in song.materials.items()]
+    named += [(name, kind, material) for name, (kind, material) in song.pipelines.items()]
+    materials = {name: info for name, kind, m in named if (info := _material_info(kind, m)) is not None}
     data = {
         "title": song.title,
         "source": song.program.entry.label,

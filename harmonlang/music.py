@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from harmonlang import nodes as n
 from harmonlang.diagnostics import Diagnostics, Span, did_you_mean
+from harmonlang.settings import SettingError
+from harmonlang.settings import swing as read_swing
 from harmonlang.theory import (
     WHOLE,
     Chord,
@@ -83,7 +85,7 @@ class DrumVoice:
 class Groove:
     voices: dict[str, DrumVoice] = field(default_factory=dict)
     unit: int = WHOLE // 16
-    swing: float = 0.0
+    swing: float = 0.0  # 0 or 0.5: straight; up to 0.75
     kind: str = "groove"
 
     @property
@@ -106,6 +108,7 @@ _WORD_END = re.compile(r"[\s|]|$")
 class _NoteReader:
     def __init__(self, diagnostics: Diagnostics, bar: int) -> None:
         self.diagnostics, self.bar = diagnostics, bar
+        self.errors_before = len(diagnostics.items)
         self.octave, self.duration, self.velocity = 4, WHOLE // 4, DEFAULT_VELOCITY
         self.time, self.bar_start = 0, 0
         self.events: list[NoteEvent] = []
@@ -118,9 +121,11 @@ class _NoteReader:
         den = int(match.group("den"))
         ticks = duration_ticks(den, len(match.group("dots")), bool(match.group("trip")))
         if den not in (1, 2, 4, 8, 16, 32, 64) or ticks is None:
+            # Underline just `/3`: the span covers the whole note, which starts at match.start().
+            value_span = span.at(match.start("den") - 1 - match.start(), len(match.group("den")) + 1)
             self.diagnostics.error(
                 f"`/{match.group('den')}` is not a note value",
-                span,
+                value_span,
                 "use /1 /2 /4 /8 /16 /32 /64, dots for dotted values and `t` for triplets (`/8t`)",
             )
             return None
@@ -169,7 +174,8 @@ class _NoteReader:
 
     def bar_line(self, span: Span) -> None:
         length = self.time - self.bar_start
-        if length != self.bar and self.time > 0:
+        # After an error in this material its bar lengths mean nothing: no echo warnings.
+        if length != self.bar and self.time > 0 and len(self.diagnostics.items) == self.errors_before:
             self.diagnostics.warning(
                 f"this bar lasts {_beats(length)}, but the meter wants {_beats(self.bar)}",
                 span,
@@ -206,7 +212,8 @@ class _NoteReader:
                 self.diagnostics.error(
                     f"`{text[pos : pos + length]}` is not a note",
                     literal.span.at(1 + pos, length),
-                    "a note is a letter a-g, an optional # or b, an octave and a value: `c#5/8`; a rest is `r/4`",
+                    "a note is a letter a-g, an optional # or b, an octave and a value: `c#5/8`; a rest is `r/4`; "
+                    "accents, `@velocity` and `~` come after the value: `c5/8!`",
                 )
                 pos += length
 
@@ -325,7 +332,8 @@ def read_groove(block: n.Block, diagnostics: Diagnostics) -> Groove:
     for statement in block.body:
         if isinstance(statement, n.Setting) and statement.name.text == "unit":
             value = statement.values[0] if len(statement.values) == 1 else None
-            ticks = duration_ticks(int(value.second), 0, False) if value and value.kind == "fraction" else None
+            dots = value.text.count(".") if value else 0
+            ticks = duration_ticks(int(value.second), dots, False) if value and value.kind == "fraction" else None
             if value is None or value.number != 1 or ticks is None:
                 diagnostics.error("`unit` takes a note value such as `1/16`", statement.span, "write `unit 1/8`")
             else:
@@ -338,11 +346,10 @@ def read_groove(block: n.Block, diagnostics: Diagnostics) -> Groove:
         if name == "unit":
             continue
         if name == "swing":
-            value = statement.values[0] if statement.values else None
-            if value is None or value.kind != "number":
-                diagnostics.error("`swing` takes an amount such as `55%` or `0.1`", statement.span)
-            else:
-                groove.swing = value.number / 100 if value.unit == "%" else value.number
+            try:
+                groove.swing = read_swing(name, statement.values)
+            except SettingError as error:
+                diagnostics.error(error.message, error.value.span if error.value else statement.span, error.hint)
             continue
         if name not in DRUM_VOICES:
             diagnostics.error(

@@ -208,7 +208,7 @@ class _Loader:
             self.diagnostics.error(
                 f"`{statement.path}` is outside the project",
                 statement.span,
-                f"a song may import files under {display_label(self.root) or '.'} and the stdlib only",
+                f"a song may import files inside its project folder `{self.root.name or self.root}` and the stdlib",
             )
             return
         if target in chain:

@@ -64,6 +64,10 @@ class Layer:
         return self.scopes[container]
 
 
+def _article(noun: str) -> str:
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
+
+
 def read_structure(block: n.Block, diagnostics: Diagnostics) -> Structure | None:
     """The acts and steps a circle template declares (`acts ...`, `act X { steps ... }`)."""
     acts: list[str] = []
@@ -113,10 +117,18 @@ class LayerBuilder:
         name = statement.name.text
         spec = SETTINGS.get(name)
         if spec is None:
+            here = [k for k, s in SETTINGS.items() if level in s.levels or (self.template and "circle" in s.levels)]
+            if statement.block is not None:  # `stepp need { ... }` is a misspelled section, not a setting
+                sections = ("act", "step", "sequence", "scene", "phrase", "chorus", "bridge", "transition")
+                hint = did_you_mean(name, sections)
+                self.diagnostics.error(
+                    f"unknown section `{name}`", statement.name.span, hint or f"sections: {', '.join(sections)}"
+                )
+                return
             self.diagnostics.error(
                 f"unknown setting `{name}`",
                 statement.name.span,
-                did_you_mean(name, SETTINGS) or "docs/language.md lists every setting",
+                did_you_mean(name, here) or did_you_mean(name, SETTINGS) or "docs/language.md lists every setting",
             )
             return
         allowed = set(spec.levels)
@@ -126,7 +138,7 @@ class LayerBuilder:
         if level not in allowed:
             where = ", ".join(sorted(spec.levels))
             self.diagnostics.error(
-                f"`{name}` cannot be set in a {level}", statement.name.span, f"`{name}` belongs in: {where}"
+                f"`{name}` cannot be set in {_article(level)}", statement.name.span, f"`{name}` belongs in: {where}"
             )
             return
         if statement.block is not None:
@@ -192,7 +204,11 @@ class LayerBuilder:
                 )
                 return None
             if container and container[0] != act:
-                self.diagnostics.error(f"step `{address}` belongs to act {act}, not {container[0]}", span)
+                self.diagnostics.error(
+                    f"step `{address}` belongs to act {act}, not {container[0]}",
+                    span,
+                    f"write it inside `act {act} {{ ... }}`, or at the top level",
+                )
                 return None
             return (act, address)
         if len(container) < 2:
@@ -207,7 +223,7 @@ class LayerBuilder:
         if len(container) == 2:
             return self.scene_id(address, span, container)
         if len(container) == 3:
-            if address in SCENE_LETTERS:
+            if address in tuple(SCENE_LETTERS):
                 return (*container, address)
             local = self.scene_id(address, span, container[:2])
             if local is not None and local[2] != container[2]:

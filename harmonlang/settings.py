@@ -48,7 +48,9 @@ def _count(name: str, values: list[n.Value], low: int, high: int) -> None:
         want = f"{low}" if low == high else f"{low} to {high}"
         extra = values[high] if len(values) > high else None
         hint = None
-        if extra is not None and extra.kind == "name":
+        if extra is not None and extra.text in ("bpm", "dB", "db", "st", "bars", "bar", "%") and len(values) > 1:
+            hint = f"write the unit against the number: `{values[len(values) - 2].text}{extra.text}`"
+        elif extra is not None and extra.kind == "name":
             hint = (
                 f"`{extra.text}` looks like another setting: put each setting on its own line or separate them with `;`"
             )
@@ -123,8 +125,12 @@ def key(name: str, values: list[n.Value]) -> dict[str, Any]:
 def meter(name: str, values: list[n.Value]) -> list[int]:
     _count(name, values, 1, 1)
     value = values[0]
-    if value.kind != "fraction" or value.second not in (1, 2, 4, 8, 16, 32) or not 1 <= value.number <= 32:
+    if value.kind != "fraction" or "." in value.text or not 1 <= value.number <= 32:
         raise SettingError("`meter` takes a time signature such as `4/4`, `3/4` or `7/8`", value)
+    if value.second not in (1, 2, 4, 8, 16, 32):
+        raise SettingError(
+            f"a meter cannot count in {int(value.second)}ths", value, "the lower number is 1, 2, 4, 8, 16 or 32"
+        )
     return [int(value.number), int(value.second)]
 
 
@@ -248,6 +254,18 @@ def strings(name: str, values: list[n.Value]) -> list[str]:
     return [v.text for v in values]
 
 
+def swing(name: str, values: list[n.Value]) -> float:
+    """Drum-machine swing: 50% is straight, 66% a triplet shuffle, 75% the hardest."""
+    _count(name, values, 1, 1)
+    value = values[0]
+    amount = None
+    if value.kind == "number":
+        amount = value.number / 100 if value.unit == "%" else value.number if value.unit is None else None
+    if amount is None or not 0.5 <= amount <= 0.75:
+        raise SettingError("swing runs from 50% (straight) to 75% (the hardest shuffle)", value, "write `swing 55%`")
+    return amount
+
+
 def level_db(name: str, values: list[n.Value]) -> float:
     return number(-60, 12, ("dB",))(name, values)
 
@@ -305,7 +323,7 @@ SETTINGS: dict[str, SettingSpec] = {
     "syncopation": SettingSpec(number(0, 1, (None, "%")), STRUCTURE, "off-beat weight, 0 to 1", "syncopation 0.6"),
     "density": SettingSpec(number(0, 1, (None, "%")), STRUCTURE, "how busy the parts are, 0 to 1", "density 0.4"),
     "thin": SettingSpec(number(0, 1, (None, "%")), STRUCTURE, "share of events to drop (Take)", "thin 0.7"),
-    "swing": SettingSpec(number(0, 1, (None, "%")), STRUCTURE, "swing of off-beat 16ths, 0 to 1", "swing 55%"),
+    "swing": SettingSpec(swing, STRUCTURE, "swing of every other step, 50% (straight) to 75%", "swing 55%"),
     "polyrhythm": SettingSpec(
         polyrhythm, STRUCTURE, "a cross-rhythm, optionally on one drum voice", "polyrhythm 3:4 on hat"
     ),

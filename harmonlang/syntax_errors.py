@@ -190,18 +190,23 @@ def explain_syntax_error(error: UnexpectedInput, text: str, file: str, parser: L
         diagnostics.error("this `}` closes no block", span, "remove it, or add the `{` it belongs to")
         return
     keyword_hint = _first_word_hint(text, span.line)
+    if keyword_hint:
+        # `thme hero = ...`: the real mistake is the first word, not where parsing stopped.
+        line_text = text.splitlines()[span.line - 1]
+        word = line_text.split()[0]
+        col = line_text.index(word) + 1
+        word_span = Span(file=file, line=span.line, col=col, end_line=span.line, end_col=col + len(word))
+        diagnostics.error(f"unknown keyword `{word}`", word_span, keyword_hint)
+        return
     label = match_mistake(error, parser)
     if label is not None:
         message, hint, _ = COMMON_MISTAKES[label]
-        if label in {"equals-in-setting"} and keyword_hint:
-            word = text.splitlines()[span.line - 1].split()[0]
-            message, hint = f"unknown keyword `{word}`", keyword_hint
         diagnostics.error(message, span, hint)
         return
     found = "the end of the file" if at_end else f"`{token}`" if token is not None else "this"
     if token is not None and token.type == "_NL":
         found = "the end of the line"
-    hint = keyword_hint or (f"expected {describe_expected(expected, parser)}" if expected else None)
+    hint = f"expected {describe_expected(expected, parser)}" if expected else None
     diagnostics.error(f"unexpected {found}", span, hint)
 
 

@@ -30,10 +30,12 @@ MODES: dict[str, tuple[int, ...]] = {
     "melodic-minor": (0, 2, 3, 5, 7, 9, 11),
 }
 MODE_ALIASES = {"ionian": "major", "aeolian": "minor", "maj": "major", "min": "minor"}
-# Where each mode's tonic sits in its parent major scale: for key signatures.
+# Where each mode's tonic sits in its parent major scale, in semitones and in fifths.
 MODE_OFFSET = {"major": 0, "dorian": 2, "phrygian": 4, "lydian": 5, "mixolydian": 7, "minor": 9, "locrian": 11}
 MODE_OFFSET.update({"harmonic-minor": 9, "melodic-minor": 9})
-MAJOR_FIFTHS = {0: 0, 7: 1, 2: 2, 9: 3, 4: 4, 11: 5, 6: 6, 1: -5, 8: -4, 3: -3, 10: -2, 5: -1}
+MODE_FIFTHS = {"major": 0, "dorian": -2, "phrygian": -4, "lydian": 1, "mixolydian": -1, "minor": -3, "locrian": -5}
+MODE_FIFTHS.update({"harmonic-minor": -3, "melodic-minor": -3})
+LETTER_FIFTHS = {"F": -1, "C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5}
 
 
 class TheoryError(ValueError):
@@ -69,27 +71,23 @@ class Key:
         return f"{self.tonic_name} {self.mode}"
 
     def fifths(self) -> int:
-        """Sharps (positive) or flats (negative) of the key signature."""
-        parent = (self.tonic - MODE_OFFSET[self.mode]) % 12
-        fifths = MAJOR_FIFTHS[parent]
-        if fifths == -5 and "#" in self.tonic_name:
-            return 7
-        if fifths == 6 and "b" in self.tonic_name[1:]:
-            return -6
-        return fifths
+        """Sharps (positive) or flats (negative) of the key signature, from the spelled tonic."""
+        return spelled_fifths(self.tonic_name, self.mode)
 
-    def prefers_flats(self) -> bool:
-        return self.fifths() < 0
+    def map_to(self, pitch: int, other: Key) -> int:
+        """A pitch written in this key, moved to `other` the nearest way round.
 
-    def degree_of(self, pitch: int) -> tuple[int, int, int]:
-        """(scale degree 0-6, chromatic alteration, octave) of a MIDI pitch, relative to the tonic."""
+        Notes of this key's scale go to the same scale degree of `other`; notes
+        outside it keep their distance above the tonic (a leading tone stays one).
+        """
+        if other == self:
+            return pitch
+        shift = (other.tonic - self.tonic + 6) % 12 - 6
         octave, offset = divmod(pitch - self.tonic, 12)
         steps = MODES[self.mode]
-        best = min(range(7), key=lambda d: (abs(offset - steps[d]), steps[d] > offset))
-        return best, offset - steps[best], octave
-
-    def realize(self, degree: int, alteration: int, octave: int) -> int:
-        return self.tonic + 12 * octave + MODES[self.mode][degree] + alteration
+        if offset in steps:
+            offset = MODES[other.mode][steps.index(offset)]
+        return self.tonic + shift + 12 * octave + offset
 
 
 def spell_key(tonic_text: str, mode_text: str | None) -> Key:
@@ -103,36 +101,44 @@ def spell_key(tonic_text: str, mode_text: str | None) -> Key:
         raise TheoryError(f"unknown mode `{mode_text}`")
     letter, accidental = match.group(1), match.group(2) or ""
     name = letter.upper() + accidental.replace("♯", "#").replace("♭", "b")
-    return Key(pitch_class(letter, accidental), name, mode)
+    key = Key(pitch_class(letter, accidental), name, mode)
+    # A theoretical key such as G# major (8 sharps) is respelled: Ab major.
+    return key if abs(key.fifths()) <= 7 else key_from_pc(key.tonic, mode)
 
 
-def key_from_pc(tonic: int, mode: str, flats: bool) -> Key:
-    name = (FLAT_NAMES if flats else SHARP_NAMES)[tonic % 12]
-    return Key(tonic % 12, name, mode)
+def spelled_fifths(tonic_name: str, mode: str) -> int:
+    """Position on the line of fifths: letter, then 7 per sharp (or -7 per flat), then the mode."""
+    accidentals = tonic_name.count("#") - tonic_name[1:].count("b")
+    return LETTER_FIFTHS[tonic_name[0]] + 7 * accidentals + MODE_FIFTHS[mode]
+
+
+def key_from_pc(tonic: int, mode: str) -> Key:
+    """The spelling of a key with the fewest accidentals (sharps on a tie)."""
+    candidates = [Key(tonic % 12, names[tonic % 12], mode) for names in (SHARP_NAMES, FLAT_NAMES)]
+    return min(candidates, key=lambda k: abs(k.fifths()))
 
 
 # ---- modulation relations -------------------------------------------------------
 
 
 def _relative(key: Key) -> Key:
-    if key.is_minor:
-        return key_from_pc(key.tonic + 3, "major", key.prefers_flats())
-    return key_from_pc(key.tonic + 9, "minor", key.prefers_flats())
+    """Major goes to its relative minor; every other mode to its parent major."""
+    if key.mode == "major":
+        return key_from_pc(key.tonic + 9, "minor")
+    return key_from_pc(key.tonic - MODE_OFFSET[key.mode], "major")
 
 
 def _shift(semitones: int, mode: str | None = None) -> Callable[[Key], Key]:
     def apply(key: Key) -> Key:
-        target_mode = mode or key.mode
-        moved = key_from_pc(key.tonic + semitones, target_mode, False)
-        return key_from_pc(moved.tonic, target_mode, Key(moved.tonic, "C", target_mode).fifths() < 0)
+        return key_from_pc(key.tonic + semitones, mode or key.mode)
 
     return apply
 
 
 MODULATIONS = {
     "relative": _relative,
-    "relative-major": lambda k: k if not k.is_minor else _relative(k),
-    "relative-minor": lambda k: k if k.is_minor else _relative(k),
+    "relative-major": lambda k: k if k.mode == "major" else _relative(k),
+    "relative-minor": lambda k: k if k.mode == "minor" else key_from_pc(_relative(k).tonic + 9, "minor"),
     "parallel": lambda k: _shift(0, "major" if k.is_minor else "minor")(k),
     "parallel-major": _shift(0, "major"),
     "parallel-minor": _shift(0, "minor"),
@@ -277,7 +283,13 @@ def parse_roman(text: str, key: Key) -> Chord:
         target = parse_roman(secondary, key)
         key = Key(target.root, "", "major" if secondary.lstrip("b#♭♯")[:1].isupper() else "minor")
     degree = _NUMERALS.index(numeral.lower())
-    root = (key.scale[degree] + ACCIDENTALS.get(accidental or "", 0)) % 12
+    if accidental:
+        # `bVII`, `bVI`, `#iv`: altered from the major scale on the tonic, as musicians read them.
+        root = (key.tonic + MODES["major"][degree] + ACCIDENTALS[accidental]) % 12
+    elif degree == 6 and mark in ("°", "o", "ø") and MODES[key.mode][6] == 10:
+        root = (key.tonic + 11) % 12  # vii° in minor is built on the leading tone
+    else:
+        root = key.scale[degree]
     upper = numeral.isupper()
     triad = {"°": (0, 3, 6), "o": (0, 3, 6), "+": (0, 4, 8), "ø": (0, 3, 6)}.get(
         mark or "", (0, 4, 7) if upper else (0, 3, 7)

@@ -40,6 +40,11 @@ def metric_weight(tick: int) -> int:
     return 0
 
 
+def _share(amount: float, count: int) -> int:
+    """How many of `count` events `amount` drops, rounding halves up."""
+    return int(amount * count + 0.5)
+
+
 def _weakest_first(starts: list[int]) -> list[int]:
     return sorted(range(len(starts)), key=lambda i: (metric_weight(starts[i]), -starts[i]))
 
@@ -110,15 +115,28 @@ def diminish(material: Material, factor: float) -> Material:
     return _scale_time(material, 1 / factor)
 
 
+def _rotate(start: int, dur: int, ticks: int, length: int) -> list[tuple[int, int]]:
+    """(start, dur) pieces of a span moved later by `ticks` round a loop of `length`."""
+    start = (start + ticks) % length
+    if start + dur <= length:
+        return [(start, dur)]
+    return [(start, length - start), (0, start + dur - length)]
+
+
 def displace(material: Material, ticks: int) -> Material:
-    """Rotate later by `ticks` within the material's own length, so loops stay whole."""
+    """Rotate later by `ticks` within the material's own length; what overhangs wraps to the start."""
     if isinstance(material, Notes):
         length = material.length or 1
-        return _notes(material, [replace(e, start=(e.start + ticks) % length) for e in material.events])
+        events = [
+            replace(e, start=at, dur=dur) for e in material.events for at, dur in _rotate(e.start, e.dur, ticks, length)
+        ]
+        return _notes(material, events)
     if isinstance(material, Progression):
         length = material.length or 1
-        slots = sorted((replace(s, start=(s.start + ticks) % length) for s in material.slots), key=lambda s: s.start)
-        return replace(material, slots=slots)
+        pieces = [
+            replace(s, start=at, dur=dur) for s in material.slots for at, dur in _rotate(s.start, s.dur, ticks, length)
+        ]
+        return replace(material, slots=sorted(pieces, key=lambda s: s.start))
     voices = {
         v: DrumVoice(d.length, sorted(((t + ticks) % (d.length or 1), vel) for t, vel in d.hits))
         for v, d in material.voices.items()
@@ -129,14 +147,14 @@ def displace(material: Material, ticks: int) -> Material:
 def thin(material: Material, amount: float) -> Material:
     """Drop the given share of events, weakest metric positions first."""
     if isinstance(material, Notes):
-        drop = set(_weakest_first([e.start for e in material.events])[: round(amount * len(material.events))])
+        drop = set(_weakest_first([e.start for e in material.events])[: _share(amount, len(material.events))])
         return _notes(material, [e for i, e in enumerate(material.events) if i not in drop])
     if isinstance(material, Progression):
-        drop = set(_weakest_first([s.start for s in material.slots])[: round(amount * len(material.slots))])
+        drop = set(_weakest_first([s.start for s in material.slots])[: _share(amount, len(material.slots))])
         return replace(material, slots=[s for i, s in enumerate(material.slots) if i not in drop])
     voices = {}
     for name, voice in material.voices.items():
-        drop = set(_weakest_first([t for t, _ in voice.hits])[: round(amount * len(voice.hits))])
+        drop = set(_weakest_first([t for t, _ in voice.hits])[: _share(amount, len(voice.hits))])
         voices[name] = DrumVoice(voice.length, [h for i, h in enumerate(voice.hits) if i not in drop])
     return replace(material, voices=voices)
 
@@ -178,7 +196,7 @@ TRANSFORMS: dict[str, TransformSpec] = {
     "repeat": TransformSpec((Arg("int", None, 1, 64),), ALL, "play several times in a row", repeat),
 }
 
-_PITCH = re.compile(r"([a-gA-G])(##|#|bb|b)?(-1|\d)$")
+_PITCH = re.compile(r"([a-gA-G])(##|#|bb|b|♯|♭)?(-1|\d)$")
 
 
 def _read_arg(arg: Arg, value: n.Value | None, transform: str, diagnostics: Diagnostics) -> float | int | None:
@@ -189,13 +207,14 @@ def _read_arg(arg: Arg, value: n.Value | None, transform: str, diagnostics: Diag
         if not match:
             diagnostics.error(f"`{transform}` takes a pitch such as `c5`", value.span)
             return None
-        accidental = {"": 0, "#": 1, "##": 2, "b": -1, "bb": -2}[match.group(2) or ""]
+        accidental = {"": 0, "#": 1, "##": 2, "b": -1, "bb": -2, "♯": 1, "♭": -1}[match.group(2) or ""]
         return 12 * (int(match.group(3)) + 1) + pitch_class(match.group(1), "") + accidental
     if arg.kind == "fraction":
-        if value.kind != "fraction" or value.second not in (1, 2, 4, 8, 16, 32, 64):
-            diagnostics.error(f"`{transform}` takes a note value such as `1/8`", value.span)
+        dots = value.text.count(".")
+        if value.kind != "fraction" or value.second not in (1, 2, 4, 8, 16, 32, 64) or dots > 2:
+            diagnostics.error(f"`{transform}` takes a note value such as `1/8` or `1/8.`", value.span)
             return None
-        return round(WHOLE * value.number / value.second)
+        return round(WHOLE * value.number / value.second * (2 - 0.5**dots))
     if value.kind != "number" or value.unit not in (None, "st", "x"):
         diagnostics.error(f"`{transform}` takes a number here", value.span)
         return None

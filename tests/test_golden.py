@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import json
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -22,6 +23,21 @@ GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(p.parent.name for p in GOLDEN.glob("*/input.circle"))
 
 
+def canonical_json(value: object, indent: str = "") -> str:
+    """Stable, diff-friendly JSON: one key per line, arrays of numbers on one line."""
+    inner = indent + " "
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f"{inner}{json.dumps(k)}: {canonical_json(v, inner)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if isinstance(value, list):
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            return "[" + ", ".join(json.dumps(v) for v in value) + "]"
+        return "[\n" + ",\n".join(inner + canonical_json(v, inner) for v in value) + "\n" + indent + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _run(case: Path, out: Path) -> tuple[int, str]:
     stderr, stdout = io.StringIO(), io.StringIO()
     with redirect_stderr(stderr), redirect_stdout(stdout):
@@ -30,16 +46,24 @@ def _run(case: Path, out: Path) -> tuple[int, str]:
 
 
 def _compare(path: Path, actual: str, update: bool) -> None:
-    if update or not path.exists():
+    if update:
         path.write_text(actual, encoding="utf-8")
         return
+    if not path.exists():
+        pytest.fail(
+            f"{path.parent.name}/{path.name} is missing: run pytest --update-goldens and review it", pytrace=False
+        )
     expected = path.read_text(encoding="utf-8")
     if actual != expected:
         diff = difflib.unified_diff(
-            expected.splitlines(keepends=True), actual.splitlines(keepends=True), f"{path.name} (expected)", f"{path.name} (actual)"
+            expected.splitlines(keepends=True),
+            actual.splitlines(keepends=True),
+            f"{path.name} (expected)",
+            f"{path.name} (actual)",
         )
         shown = "".join(list(diff)[:200])
-        pytest.fail(f"{path.parent.name}/{path.name} differs (run pytest --update-goldens to accept):\n{shown}", pytrace=False)
+        message = f"{path.parent.name}/{path.name} differs (run pytest --update-goldens to accept):\n{shown}"
+        pytest.fail(message, pytrace=False)
 
 
 def test_there_are_enough_cases() -> None:
@@ -65,5 +89,5 @@ def test_golden(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, upda
     ir_text = (tmp_path / "input.ir.json").read_text(encoding="utf-8")
     Score.model_validate_json(ir_text)  # the IR always satisfies its own schema
     _compare(folder / "ast.json", (tmp_path / "input.ast.json").read_text(encoding="utf-8"), update_goldens)
-    _compare(folder / "ir.json", ir_text, update_goldens)
+    _compare(folder / "ir.json", canonical_json(json.loads(ir_text)) + "\n", update_goldens)
     _compare(folder / "midi.txt", dump_midi(tmp_path / "input.mid"), update_goldens)
