@@ -21,6 +21,7 @@ from harmonlang.theory import Key, bar_ticks, pitch_name, spell_key
 from harmonlang.transforms import apply_transform
 
 DEFAULT_TEMPLATE = "harmon"
+REQUIRED_DEFAULTS = ("key", "tempo", "meter", "length", "sequences", "scenes", "seed")
 ROLE_KINDS: dict[str, tuple[str, ...]] = {
     "protagonist": ("theme",),
     "antagonist": ("theme",),
@@ -89,6 +90,7 @@ class Checker:
         self.override_routes: dict[int, Routing | None] = {}
         self.override_owner: dict[int, str] = {}
         self.pipelines: dict[str, tuple[str, Material]] = {}
+        self.template_span: Span | None = None
 
     # ---- the layers ---------------------------------------------------------------------
     def definition_block(self, kind: str, default: str | None) -> tuple[str | None, n.Block | None]:
@@ -101,6 +103,7 @@ class Checker:
 
     def layers(self) -> tuple[Structure, list[Layer], str, str | None]:
         template_name, template_block = self.definition_block("circle", DEFAULT_TEMPLATE)
+        self.template_span = template_block.span if template_block else None
         structure = read_structure(template_block, self.diagnostics) if template_block else None
         self.diagnostics.stop_if_errors()
         assert structure is not None and template_name is not None
@@ -277,7 +280,19 @@ class Checker:
     def part_mix(self, node: n.Part) -> dict[str, Any]:
         mix: dict[str, Any] = {"level_db": 0.0, "pan": 0.0, "sends": {}}
         readers = {"level": level_db, "pan": number(-1, 1)}
+        seen: dict[str, Span] = {}
         for statement in node.block.body if node.block else []:
+            if isinstance(statement, n.Setting):
+                key = (
+                    statement.name.text
+                    + ":"
+                    + (statement.values[0].text if statement.name.text == "send" and statement.values else "")
+                )
+                if key in seen:
+                    diagnostic = self.diagnostics.error(f"`{statement.name.text}` is set twice here", statement.span)
+                    diagnostic.notes.append(("first set here", seen[key]))
+                    continue
+                seen[key] = statement.span
             name = statement.name.text if isinstance(statement, n.Setting) else ""
             if name not in (*readers, "send"):
                 part_settings = [k for k, s in SETTINGS.items() if "part" in s.levels]
@@ -395,6 +410,14 @@ def check(program: Program, diagnostics: Diagnostics, library_ok: bool = False) 
     # A bad header setting is simply not stored, so checking goes on with the defaults below it.
     structure, layers, template, genre = checker.layers()
     root = effective(layers, (), None)
+    missing = [name for name in REQUIRED_DEFAULTS if name not in root]
+    if missing:
+        shown = ", ".join(f"`{m}`" for m in missing)
+        raise diagnostics.fail(
+            f"nothing sets {shown} for this song",
+            checker.template_span,
+            f"a circle template gives every song a default for {', '.join(REQUIRED_DEFAULTS)}",
+        )
     meter = tuple(root["meter"].value)
     checker.meter_bar = bar_ticks(*meter)
     checker.collect_materials(program.user_modules)
@@ -421,7 +444,13 @@ def check(program: Program, diagnostics: Diagnostics, library_ok: bool = False) 
     checker.unused_definitions(structure, genre)
     clock = root.get("clock")
     if clock is not None and clock.value["source"] and clock.layer == 0:
-        checker.router.device(clock.value["source"], clock.span)
+        source = checker.router.device(clock.value["source"], clock.span)
+        if source is not None and "clock" not in source.settings.get("clock-out", []):
+            diagnostics.error(
+                f"{source.name} sends no MIDI clock",
+                clock.span,
+                "follow a device whose profile has `clock-out clock ...`, such as keystep37 or t8",
+            )
     diagnostics.stop_if_errors()
     songs = [s for m in program.user_modules for s in m.module.body if isinstance(s, n.Song)]
     title = songs[0].title.text if songs and songs[0].title else root["title"].value if "title" in root else "Untitled"

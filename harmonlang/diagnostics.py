@@ -157,6 +157,9 @@ def render(diagnostic: Diagnostic, sources: SourceCache, colour: bool = False) -
     return "\n".join(out)
 
 
+QUOTE_WIDTH = 160
+
+
 def _quote(span: Span, sources: SourceCache, paint: Callable[[str, str], str]) -> list[str]:
     line = sources.line(span.file, span.line)
     if line is None:
@@ -167,6 +170,13 @@ def _quote(span: Span, sources: SourceCache, paint: Callable[[str, str], str]) -
     gutter = " " * len(number)
     start = max(span.col - 1, 0)
     end = span.end_col - 1 if span.end_line == span.line else len(line)
+    if len(line) > QUOTE_WIDTH:
+        # Show a window of a very long line around the span, marked with ellipses.
+        left = max(0, min(start - QUOTE_WIDTH // 3, len(line) - QUOTE_WIDTH))
+        shown = line[left : left + QUOTE_WIDTH]
+        line = ("…" if left else "") + shown + ("…" if left + QUOTE_WIDTH < len(line) else "")
+        offset = left - (1 if left else 0)
+        start, end = start - offset, min(end - offset, len(line))
     width = max(end - start, 1)
     # Tabs keep their width under the caret by being copied, not replaced.
     pad = "".join("\t" if ch == "\t" else " " for ch in line[:start])

@@ -7,7 +7,7 @@ the constraints an agent must honour, or a rest the form asks for.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,7 +23,12 @@ class _Model(BaseModel):
 
 # A note is a compact array [tick, dur, pitch, vel]: absolute start and length in
 # ticks, MIDI pitch and velocity. Arrays keep a 48-scene IR small and fast.
-NoteEvent = tuple[int, int, int, int]
+NoteEvent = tuple[
+    Annotated[int, Field(ge=0)],
+    Annotated[int, Field(ge=1)],
+    Annotated[int, Field(ge=0, le=127)],
+    Annotated[int, Field(ge=1, le=127)],
+]
 TICK, DUR, PITCH, VEL = range(4)
 
 
@@ -179,6 +184,7 @@ class Score(_Model):
 
 def json_schema() -> dict[str, Any]:
     schema = Score.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = f"https://harmonlang.dev/schema/score-{IR_VERSION}.json"
     schema["title"] = f"HarmonLang Score IR {IR_VERSION}"
     return schema

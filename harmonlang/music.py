@@ -310,7 +310,14 @@ def read_progression(strings: list[n.StringLit], bar: int, diagnostics: Diagnost
                 bars[-1].append((text, span))
             else:
                 bars.append([(text, span)])
-    bars = [b for b in bars if b] if not uses_bar_lines else bars
+    if uses_bar_lines:
+        # A bar line at either end closes or opens a bar; only empty bars between chords count.
+        while bars and not bars[0]:
+            bars.pop(0)
+        while bars and not bars[-1]:
+            bars.pop()
+    else:
+        bars = [b for b in bars if b]
     slots: list[ChordSlot] = []
     for index, chords in enumerate(bars):
         if not chords:
@@ -334,7 +341,7 @@ def read_groove(block: n.Block, diagnostics: Diagnostics) -> Groove:
             value = statement.values[0] if len(statement.values) == 1 else None
             dots = value.text.count(".") if value else 0
             ticks = duration_ticks(int(value.second), dots, False) if value and value.kind == "fraction" else None
-            if value is None or value.number != 1 or ticks is None:
+            if value is None or value.number != 1 or ticks is None or value.second not in (1, 2, 4, 8, 16, 32, 64):
                 diagnostics.error("`unit` takes a note value such as `1/16`", statement.span, "write `unit 1/8`")
             else:
                 groove.unit = ticks

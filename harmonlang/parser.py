@@ -256,6 +256,28 @@ class _Builder(Transformer):  # type: ignore[type-arg]
 
 
 MAX_SYNTAX_ERRORS = 10
+MAX_DEPTH = 64  # far beyond any song, far below Python's recursion limit in the tree builder
+
+
+def _too_deep(text: str) -> tuple[int, int] | None:
+    """Where a `{` opens block number MAX_DEPTH + 1, skipping strings and comments."""
+    depth = 0
+    for line_no, line in enumerate(text.split("\n"), start=1):
+        in_string = False
+        for col, ch in enumerate(line, start=1):
+            if ch == '"':
+                in_string = not in_string
+            elif in_string:
+                continue
+            elif ch == "#":
+                break
+            elif ch == "{":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return line_no, col
+            elif ch == "}":
+                depth = max(depth - 1, 0)
+    return None
 
 
 def _error_line(error: UnexpectedInput) -> int | None:
@@ -298,6 +320,13 @@ def parse_source(text: str, file: str, diagnostics: Diagnostics | None = None) -
     parser = grammar_parser()
     if text.startswith("\ufeff"):
         text = text[1:]
+    too_deep = _too_deep(text)
+    if too_deep is not None:
+        line, col = too_deep
+        span = Span(file=file, line=line, col=col, end_line=line, end_col=col + 1)
+        hint = f"a song needs at most 6 levels (act, step, sequence, scene, phrase); {MAX_DEPTH} is the limit"
+        diagnostics.error("blocks are nested too deeply here", span, hint)
+        raise CompileError(diagnostics.items)
     try:
         tree = parser.parse(text)
     except UnexpectedInput as error:

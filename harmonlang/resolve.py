@@ -268,6 +268,10 @@ def resolve(
     program = Program(entry, loader.order, sources, loader.root)
     for loaded in loader.order:
         for statement in loaded.module.body:
+            if isinstance(statement, n.Definition) and statement.name is None and statement.kind != "circle":
+                diagnostics.error(
+                    f"a {statement.kind} needs a name", statement.span, f"write `{statement.kind} NAME {{ ... }}`"
+                )
             if isinstance(statement, n.Definition) and statement.name is not None:
                 key = (statement.kind, statement.name.text)
                 if key in program.definitions:

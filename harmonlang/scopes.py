@@ -110,7 +110,9 @@ class LayerBuilder:
             elif container or phrases:
                 what = type(statement).__name__.lower()
                 self.diagnostics.error(
-                    f"a {what} cannot stand inside the circle", statement.span, "define it at the top level of the file"
+                    f"{_article(what)} cannot stand inside the circle",
+                    statement.span,
+                    "define it at the top level of the file",
                 )
 
     def setting(self, statement: n.Setting, scope: Scope, container: Container, phrases: Any, level: str) -> None:

@@ -180,7 +180,7 @@ def modulation(name: str, values: list[n.Value]) -> str | int:
 
 def polyrhythm(name: str, values: list[n.Value]) -> dict[str, Any]:
     _count(name, values, 1, 3)
-    if values[0].kind != "ratio":
+    if values[0].kind != "ratio" or not (values[0].number and values[0].second):
         raise SettingError("`polyrhythm` takes a ratio such as `3:4`", values[0])
     result: dict[str, Any] = {"ratio": [int(values[0].number), int(values[0].second)]}
     if len(values) > 1:
@@ -243,8 +243,9 @@ def pairs(name: str, values: list[n.Value]) -> dict[str, int]:
 def midi_range(name: str, values: list[n.Value]) -> list[int]:
     _count(name, values, 1, 1)
     value = values[0]
-    if value.kind != "range" or not 0 <= value.number <= value.second <= 127:
-        raise SettingError(f"`{name}` takes a range such as `24..96`", value)
+    whole = value.kind == "range" and value.number == int(value.number) and value.second == int(value.second)
+    if not whole or not 0 <= value.number <= value.second <= 127:
+        raise SettingError(f"`{name}` takes a range of MIDI notes such as `24..96`", value)
     return [int(value.number), int(value.second)]
 
 

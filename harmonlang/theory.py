@@ -138,7 +138,9 @@ def _shift(semitones: int, mode: str | None = None) -> Callable[[Key], Key]:
 MODULATIONS = {
     "relative": _relative,
     "relative-major": lambda k: k if k.mode == "major" else _relative(k),
-    "relative-minor": lambda k: k if k.mode == "minor" else key_from_pc(_relative(k).tonic + 9, "minor"),
+    "relative-minor": lambda k: (
+        k if k.mode == "minor" else _relative(k) if k.mode == "major" else key_from_pc(_relative(k).tonic + 9, "minor")
+    ),
     "parallel": lambda k: _shift(0, "major" if k.is_minor else "minor")(k),
     "parallel-major": _shift(0, "major"),
     "parallel-minor": _shift(0, "minor"),
@@ -233,6 +235,12 @@ class Chord:
             in_chord = [t for t in tones if t % 12 == bass_pc]
             if in_chord:
                 tones = [t if t >= in_chord[0] else t + 12 for t in tones]
+                # An extension in the bass (Cadd9/D) sits above the root: drop it below the rest.
+                bass = in_chord[0]
+                others = [t for t in tones if t != bass]
+                while others and bass > min(others):
+                    bass -= 12
+                tones = [*others, bass]
             else:
                 tones.append(root - 12 + (bass_pc - root) % 12)
         return tuple(sorted(tones))

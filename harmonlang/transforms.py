@@ -101,7 +101,7 @@ def retrograde(material: Material) -> Material:
         return replace(material, slots=slots)
     unit = material.unit
     voices = {
-        v: DrumVoice(d.length, sorted((d.length - t - unit, vel) for t, vel in d.hits))
+        v: DrumVoice(d.length, sorted(((d.length - t - unit) % (d.length or 1), vel) for t, vel in d.hits))
         for v, d in material.voices.items()
     }
     return replace(material, voices=voices)
@@ -238,8 +238,8 @@ def apply_transform(material: Material, kind: str, step: n.Transform, diagnostic
         )
         return None
     if kind not in spec.kinds:
-        kinds = " and ".join(sorted(spec.kinds))
-        diagnostics.error(f"`{name}` does not apply to a {kind}", step.name.span, f"`{name}` works on {kinds}s")
+        kinds = " and ".join(f"{k}s" for k in ("theme", "prog", "groove") if k in spec.kinds)
+        diagnostics.error(f"`{name}` does not apply to a {kind}", step.name.span, f"`{name}` works on {kinds}")
         return None
     if len(step.args) > len(spec.args):
         extra = step.args[len(spec.args)]
