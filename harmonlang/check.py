@@ -91,6 +91,7 @@ class Checker:
         self.override_owner: dict[int, str] = {}
         self.pipelines: dict[str, tuple[str, Material]] = {}
         self.template_span: Span | None = None
+        self.genre_block: n.Block | None = None
 
     # ---- the layers ---------------------------------------------------------------------
     def definition_block(self, kind: str, default: str | None) -> tuple[str | None, n.Block | None]:
@@ -110,6 +111,7 @@ class Checker:
         template = Layer(2)
         LayerBuilder(template, structure, self.diagnostics, template=True).collect(template_block.body, (), None, None)
         genre_name, genre_block = self.definition_block("genre", None)
+        self.genre_block = genre_block
         genre = Layer(1)
         if genre_block is not None:
             LayerBuilder(genre, structure, self.diagnostics).collect(genre_block.body, (), None, None)
@@ -144,6 +146,12 @@ class Checker:
                     diagnostic.notes.append(("first defined here", self.materials[name].node.name.span))
                     continue
                 self.materials[name] = MaterialDef(name, statement.kind, statement)
+
+    def collect_genre_materials(self) -> None:
+        """The genre's grooves and progressions, usable by name; the writer's own names win."""
+        for statement in self.genre_block.body if self.genre_block else []:
+            if isinstance(statement, n.Material) and statement.name.text not in self.materials:
+                self.materials[statement.name.text] = MaterialDef(statement.name.text, statement.kind, statement)
 
     def material(self, name: str, stack: tuple[str, ...]) -> Material | None:
         definition = self.materials[name]
@@ -421,6 +429,7 @@ def check(program: Program, diagnostics: Diagnostics, library_ok: bool = False) 
     meter = tuple(root["meter"].value)
     checker.meter_bar = bar_ticks(*meter)
     checker.collect_materials(program.user_modules)
+    checker.collect_genre_materials()
     for name in list(checker.materials):
         checker.material(name, ())
     parts = checker.parts()
