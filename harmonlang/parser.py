@@ -18,7 +18,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from harmonlang import nodes as n
 from harmonlang.diagnostics import CompileError, Diagnostics, Span
 from harmonlang.lexer import SharedScannerLexer
-from harmonlang.syntax_errors import explain_syntax_error
+from harmonlang.syntax_errors import braces, explain_syntax_error
 
 
 @lru_cache(maxsize=1)
@@ -260,23 +260,12 @@ MAX_DEPTH = 64  # far beyond any song, far below Python's recursion limit in the
 
 
 def _too_deep(text: str) -> tuple[int, int] | None:
-    """Where a `{` opens block number MAX_DEPTH + 1, skipping strings and comments."""
+    """Where a `{` opens block number MAX_DEPTH + 1."""
     depth = 0
-    for line_no, line in enumerate(text.split("\n"), start=1):
-        in_string = False
-        for col, ch in enumerate(line, start=1):
-            if ch == '"':
-                in_string = not in_string
-            elif in_string:
-                continue
-            elif ch == "#":
-                break
-            elif ch == "{":
-                depth += 1
-                if depth > MAX_DEPTH:
-                    return line_no, col
-            elif ch == "}":
-                depth = max(depth - 1, 0)
+    for line, col, brace in braces(text):
+        depth = depth + 1 if brace == "{" else max(depth - 1, 0)
+        if depth > MAX_DEPTH:
+            return line, col
     return None
 
 

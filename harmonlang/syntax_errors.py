@@ -7,6 +7,7 @@ with the states that known mistakes produce, so each gets its own message.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from typing import Any
 
 from lark import Lark
@@ -122,10 +123,9 @@ def _token_span(file: str, token: Any, text: str) -> Span:
     )
 
 
-def _unclosed_brace(text: str) -> tuple[int, int] | None:
-    """Line and column of the innermost `{` never closed, skipping strings and comments."""
-    stack: list[tuple[int, int]] = []
-    for line_no, line in enumerate(text.splitlines(), start=1):
+def braces(text: str) -> Iterator[tuple[int, int, str]]:
+    """(line, column, brace) for every `{` and `}` outside strings and comments."""
+    for line_no, line in enumerate(text.split("\n"), start=1):
         in_string = False
         for col, ch in enumerate(line, start=1):
             if ch == '"':
@@ -134,10 +134,18 @@ def _unclosed_brace(text: str) -> tuple[int, int] | None:
                 continue
             elif ch == "#":
                 break
-            elif ch == "{":
-                stack.append((line_no, col))
-            elif ch == "}" and stack:
-                stack.pop()
+            elif ch in "{}":
+                yield line_no, col, ch
+
+
+def _unclosed_brace(text: str) -> tuple[int, int] | None:
+    """Line and column of the innermost `{` never closed."""
+    stack: list[tuple[int, int]] = []
+    for line, col, brace in braces(text):
+        if brace == "{":
+            stack.append((line, col))
+        elif stack:
+            stack.pop()
     return stack[-1] if stack else None
 
 
