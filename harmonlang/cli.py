@@ -61,11 +61,17 @@ def _report(diagnostics: list[Diagnostic], sources: SourceCache) -> None:
         print(render_all(diagnostics, sources, wants_colour(sys.stderr)), file=sys.stderr)
 
 
+STDIN = "-"
+STDIN_LABEL = "<stdin>"
+
+
 def _compile(path: str, library_ok: bool = False) -> CompileResult | None:
+    """Compile and print diagnostics; `-` reads the song from standard input (imports resolve from here)."""
     from harmonlang.compiler import CompileFailure, compile_file
 
+    text = sys.stdin.read() if path == STDIN else None
     try:
-        result = compile_file(path, library_ok=library_ok)
+        result = compile_file(STDIN_LABEL if path == STDIN else path, text=text, library_ok=library_ok)
     except CompileFailure as failure:
         _report(failure.diagnostics, failure.sources)
         return None
@@ -131,7 +137,7 @@ def command_build(args: argparse.Namespace) -> int:
     from harmonlang.output import write_atomic
 
     out = Path(args.output)
-    stem = Path(args.file).name.removesuffix(".circle")
+    stem = "stdin" if args.file == STDIN else Path(args.file).name.removesuffix(".circle")
     # Render everything first, so a failure part-way writes nothing at all.
     rendered = {out / f"{stem}{EMITTERS[k][0]}": EMITTERS[k][1](result) for k in kinds}
     for path, data in rendered.items():
@@ -161,11 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"harmonc {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = commands.add_parser("check", help="check songs and report every problem")
-    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument("files", nargs="+", metavar="FILE", help="songs to check; `-` reads one from standard input")
     check.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     check.set_defaults(run=command_check)
     build = commands.add_parser("build", help="compile a song and write its outputs")
-    build.add_argument("file", metavar="FILE")
+    build.add_argument("file", metavar="FILE", help="the song; `-` reads it from standard input")
     build.add_argument("-o", "--output", default="out", metavar="DIR", help="output folder (default: out)")
     build.add_argument(
         "--emit", default="ir,midi", metavar="KINDS", help=f"comma-separated: {', '.join(EMITTERS)} (default: ir,midi)"
