@@ -13,7 +13,16 @@ from typing import Any
 from harmonlang import nodes as n
 from harmonlang.devices import Router, Routing, assign_channels
 from harmonlang.diagnostics import Diagnostics, Span, did_you_mean, one_of
-from harmonlang.music import DRUM_VOICES, Groove, Material, Notes, read_groove, read_notes, read_progression
+from harmonlang.music import (
+    DRUM_VOICES,
+    Groove,
+    Material,
+    Notes,
+    Progression,
+    read_groove,
+    read_notes,
+    read_progression,
+)
 from harmonlang.resolve import LoadedModule, Program
 from harmonlang.scopes import SCENE_LETTERS, Layer, LayerBuilder, Structure, effective, read_structure
 from harmonlang.settings import ROLES, SETTINGS, SettingError, level_db, number, send
@@ -70,6 +79,20 @@ class CheckedSong:
     pipelines: dict[str, tuple[str, Material]] = field(default_factory=dict)
 
 
+def max_polyphony(material: Material | None) -> int:
+    """The most notes the material sounds at once."""
+    if isinstance(material, Progression):
+        return max((len(chord.voicing()) for _, chord in material.chords(Key(0, "C", "major"))), default=0)
+    if not isinstance(material, Notes):
+        return 0
+    edges = sorted([(e.start, 1) for e in material.events] + [(e.start + e.dur, -1) for e in material.events])
+    most = sounding = 0
+    for _, change in edges:
+        sounding += change
+        most = max(most, sounding)
+    return most
+
+
 def _header_setting(program: Program, name: str) -> n.Setting | None:
     for loaded in program.user_modules:
         for statement in loaded.module.body:
@@ -91,6 +114,7 @@ class Checker:
         self.override_owner: dict[int, str] = {}
         self.pipelines: dict[str, tuple[str, Material]] = {}
         self.template_span: Span | None = None
+        self.scene_bars = 8
         self.genre_block: n.Block | None = None
 
     # ---- the layers ---------------------------------------------------------------------
@@ -125,7 +149,7 @@ class Checker:
             self.diagnostics.error(
                 "this file has no `song` header",
                 Span(file=self.program.entry.label, line=1, col=1, end_line=1, end_col=2),
-                'start the song with `song "Title" { key A minor  tempo 124 }`; '
+                'start the song with `song "Title" { key A minor; tempo 124 }`; '
                 "a file without one can be imported, and checked with `harmonc check`",
             )
         for loaded in self.program.user_modules:
@@ -173,7 +197,7 @@ class Checker:
                 self.diagnostics.error(
                     f"unknown name `{base.name}`",
                     base.span,
-                    did_you_mean(base.name, self.materials) or "define it first",
+                    did_you_mean(base.name, self.materials) or "no theme, prog or groove has this name",
                 )
                 return None
             if found.kind != kind:
@@ -254,7 +278,30 @@ class Checker:
         routing = self.router.route(node.target, role)
         where = node.target.span if node.target else node.name.span
         self.playable(material, routing, role, node.plays.span if node.plays else where, where)
+        if node.plays is not None:
+            self.heard_whole(
+                material, f"`{material_name}`" if material_name else "this material", role, node.plays.span
+            )
         parts[name] = PartDef(name, role, node, material, material_name, routing, self.part_mix(node))
+
+    def heard_whole(self, material: Material | None, name: str, role: str, span: Span) -> None:
+        """Material runs from each scene's start; say when some of it can never be heard."""
+        if material is None or isinstance(material, Groove) or not material.length:
+            return
+        bar = self.meter_bar
+        length = material.length if isinstance(material, Notes) else round(material.length * bar / material.bar)
+        bars = -(-length // bar)
+        scene_bars = self.scene_bars
+        # A protagonist or antagonist plays single phrases, each starting on the material's first bar.
+        span_bars = scene_bars // 4 if role in ("protagonist", "antagonist") else scene_bars
+        if bars > span_bars:
+            where = f"{span_bars}-bar phrases" if span_bars < scene_bars else f"{scene_bars}-bar scenes"
+            self.diagnostics.warning(
+                f"{name} lasts {bars} bars, but this {role} part plays it in {where}: "
+                f"only its first {span_bars} bars are heard",
+                span,
+                "use `scene 16 bars` for longer phrases, or shorter material",
+            )
 
     def playable(self, material: Material | None, routing: Routing | None, role: str, span: Span, route: Span) -> None:
         """Drums need drum notes on their output; every voice and pitch must exist there."""
@@ -268,6 +315,21 @@ class Checker:
                 "route drums to an output with a note map, such as `on gm` or `on t8.drums`",
             )
             return
+        if role not in ("drums", "samples") and routing.drum_map:
+            self.diagnostics.error(
+                f"{output} plays drum voices, not a {role} part's notes",
+                route,
+                "route it to a melodic output, such as `on t8.bass`, `on s1` or `on gm`",
+            )
+            return
+        voices = max_polyphony(material)
+        if voices > routing.voices:
+            self.diagnostics.warning(
+                f"{output} plays {routing.voices} note{'s' if routing.voices != 1 else ''} at a time, "
+                f"but this part plays up to {voices}",
+                span,
+                "the device will drop notes; route chords to a polyphonic output",
+            )
         if isinstance(material, Groove) and routing.drum_map:
             for voice in material.voices:
                 if voice not in routing.drum_map:
@@ -377,6 +439,23 @@ class Checker:
                                 f"unknown drum voice `{voice}`", entry.span, did_you_mean(voice, DRUM_VOICES)
                             )
 
+    def shared_channels(self, parts: dict[str, PartDef]) -> None:
+        """Two parts on one device and channel with different programs: the later program wins for both."""
+        seen: dict[tuple[str, int | str], PartDef] = {}
+        for part in parts.values():
+            routing = part.routing
+            if routing is None or routing.drum_map:
+                continue
+            first = seen.setdefault((routing.device, routing.channel), part)
+            if first is not part and first.routing and first.routing.program != routing.program:
+                diagnostic = self.diagnostics.warning(
+                    f"`{part.name}` shares {routing.device} channel {routing.channel} with `{first.name}`, "
+                    "but asks for another program",
+                    part.node.name.span,
+                    "on one channel the later Program Change wins for both parts; give one a `channel`",
+                )
+                diagnostic.notes.append((f"`{first.name}` is here", first.node.name.span))
+
     def unused_definitions(self, structure: Structure, genre: str | None) -> None:
         """The writer's own genres and devices are checked even when this song does not use them."""
         for (kind, name), (definition, loaded) in self.program.definitions.items():
@@ -428,13 +507,22 @@ def check(program: Program, diagnostics: Diagnostics, library_ok: bool = False) 
         )
     meter = tuple(root["meter"].value)
     checker.meter_bar = bar_ticks(*meter)
+    checker.scene_bars = root["length"].value
     checker.collect_materials(program.user_modules)
     checker.collect_genre_materials()
     for name in list(checker.materials):
         checker.material(name, ())
     parts = checker.parts()
     checker.overrides(layers[0], parts)
-    assign_channels([p.routing for p in parts.values() if p.routing])
+    stranded = assign_channels([p.routing for p in parts.values() if p.routing])
+    for part in parts.values():
+        if part.routing is not None and any(part.routing is r for r in stranded):
+            diagnostics.error(
+                f"{part.routing.device} has no free channel left for `{part.name}`",
+                part.node.name.span,
+                "15 melodic channels are in use: move some parts to another device or give them a `channel`",
+            )
+    checker.shared_channels(parts)
     for key, routing in checker.override_routes.items():
         # Re-routing within the part's own output keeps its channel (a program change, say).
         owner = parts.get(checker.override_owner.get(key, ""))

@@ -60,7 +60,7 @@ def compile_file(path: str, text: str | None = None, library_ok: bool = False) -
     try:
         program = resolve(path, diagnostics, text, sources)
         checked = check(program, diagnostics, library_ok)
-        ir = lower(checked)
+        ir = lower(checked, diagnostics)
     except CompileError:
         raise CompileFailure(in_source_order(diagnostics.items), sources) from None
     return CompileResult(program, checked, ir, in_source_order(diagnostics.items))

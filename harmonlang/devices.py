@@ -51,6 +51,8 @@ class Routing:
     program: int | None
     drum_map: dict[str, int]
     range: list[int]
+    voices: int = 16
+    program_channel: int | None = None  # where Program Change goes, when not the note channel
 
 
 def _read_block(block: n.Block, level: str, diagnostics: Diagnostics) -> tuple[dict[str, Any], list[n.Setting]]:
@@ -120,9 +122,10 @@ class Router:
         if device is None:
             return None
         options = list(target.options)
+        out_span = target.device.span
         if len(options) >= 2 and options[0].text == "bank":
-            out_name, options = options[1].text, options[2:]
-        output = self._output_for(device, role, out_name or None, target.device.span)
+            out_name, out_span, options = options[1].text, options[1].span, options[2:]
+        output = self._output_for(device, role, out_name or None, out_span)
         if output is None:
             return None
         return self._routing(device, output, options)
@@ -180,7 +183,17 @@ class Router:
                 return None
         if program is None and output.programs and not output.notes:
             program = DEFAULT_PROGRAMS.get(self.role, 0)
-        return Routing(device.name, output.name, device.port, channel, program, dict(output.notes), list(output.range))
+        return Routing(
+            device.name,
+            output.name,
+            device.port,
+            channel,
+            program,
+            dict(output.notes),
+            list(output.range),
+            output.voices,
+            device.settings.get("program-channel"),
+        )
 
     def _program_number(self, device: Device, output: Output, option: n.Value) -> int | None:
         names = output.programs
@@ -190,16 +203,23 @@ class Router:
         lowered = [p.lower() for p in names]
         if option.text.lower() in lowered:
             return lowered.index(option.text.lower())
-        self.diagnostics.error(
-            f"{device.name} has no program `{option.text}`",
-            option.span,
-            did_you_mean(option.text, names) or "see the device's `programs` list",
+        words = [w[:3] for w in option.text.lower().split() if len(w) >= 3]
+        related = [p for p in names if any(w in p.lower() for w in words)][:5]
+        hint = did_you_mean(option.text, names) or (
+            "related programs: " + ", ".join(f'"{p}"' for p in related)
+            if related
+            else "see the device's `programs` list"
         )
+        self.diagnostics.error(f"{device.name} has no program `{option.text}`", option.span, hint)
         return None
 
 
-def assign_channels(routings: list[Routing]) -> None:
-    """Give `auto` channels the lowest free ones per device; drums take 10."""
+def assign_channels(routings: list[Routing]) -> list[Routing]:
+    """Give `auto` channels the lowest free ones per device; drums take 10.
+
+    Returns the routings left without a channel (every one is taken).
+    """
+    stranded: list[Routing] = []
     used: dict[str, set[int]] = {}
     for routing in routings:
         if isinstance(routing.channel, int):
@@ -212,5 +232,10 @@ def assign_channels(routings: list[Routing]) -> None:
             routing.channel = 10
         else:
             free = [c for c in range(1, 17) if c != 10 and c not in taken]
-            routing.channel = free[0] if free else 1
+            if not free:
+                stranded.append(routing)
+                routing.channel = 1
+                continue
+            routing.channel = free[0]
         taken.add(int(routing.channel))
+    return stranded

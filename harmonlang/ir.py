@@ -43,7 +43,8 @@ class Provenance(_Model):
 class ChordContext(_Model):
     tick: int
     dur: int
-    symbol: str
+    symbol: str = Field(description="the chord as it sounds here, in this phrase's key")
+    written: str = Field(description="the chord as the writer wrote it, in the home key")
     pitches: list[int]
 
 
@@ -141,6 +142,7 @@ class PartInfo(_Model):
     channel: int = Field(ge=1, le=16)
     program: int | None = Field(description="the MIDI Program Change value, 0-127 (the language counts from 1)")
     drum_map: dict[str, int] = {}
+    program_channel: int | None = Field(None, description="the channel for Program Change, when the device has one")
     range: list[int]
     material: str | None = None
     mix: Mix = Mix()

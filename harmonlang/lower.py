@@ -7,14 +7,16 @@ becomes an explicit hole with its constraints. The result is the Score IR.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from harmonlang.check import CheckedSong, PartDef
 from harmonlang.devices import Routing
+from harmonlang.diagnostics import Diagnostics
 from harmonlang.ir_version import IR_VERSION
 from harmonlang.music import Groove, Material, Notes, Progression
 from harmonlang.scopes import SCENE_LETTERS, Entry, effective
-from harmonlang.theory import PPQ, Key, bar_ticks, modulate, spell_key
+from harmonlang.theory import PPQ, Key, bar_ticks, modulate, name_chord, pitch_name, spell_key
 
 PHRASES = ("A", "B", "A'", "T")
 PHRASE_NAMES = {"A": "chorus A", "B": "bridge B", "A'": "chorus A'", "T": "transition"}
@@ -42,6 +44,20 @@ STRUCTURAL |= {"title", "genre", "circle", "seed", "clock", "acts", "steps"}
 # Roles whose notes name samples or drums rather than pitches: they never move with the key.
 FIXED_PITCH_ROLES = {"drums", "samples"}
 CHORD_VELOCITY = 80
+
+
+@dataclass
+class Frame:
+    """One phrase being lowered: what every cell in it shares."""
+
+    kind: str
+    settings: dict[str, Entry]
+    key: Key
+    window: tuple[int, int, int]  # start tick, offset into the scene, length
+    bar: int
+    context: dict[str, Any]
+    harmony: list[dict[str, Any]]
+    where: str
 
 
 def _key_info(key: Key) -> dict[str, Any]:
@@ -76,6 +92,9 @@ class Lowerer:
         self.meter_map: list[dict[str, Any]] = []
         self.key_map: list[dict[str, Any]] = []
         self.patterns: dict[tuple[Any, ...], tuple[list[tuple[int, int, int, int]], list[dict[str, Any]]]] = {}
+        self.spans: dict[tuple[Any, ...], tuple[int, int]] = {}
+        self.warnings: list[tuple[str, Any, str]] = []
+        self.range_warned: set[str] = set()
 
     def mark(self, series: list[dict[str, Any]], tick: int, **values: Any) -> None:
         last = series[-1] if series else None
@@ -86,16 +105,26 @@ class Lowerer:
         series.append({"tick": tick, **values})
 
     def lower(self) -> dict[str, Any]:
-        song, scenes, tick = self.song, [], 0
+        scenes = [self.scene(container, start, index) for index, (container, start) in enumerate(self.plan())]
+        return {"scenes": scenes, "length": scenes[-1]["end"] if scenes else 0}
+
+    def plan(self) -> list[tuple[tuple[Any, ...], int]]:
+        """Every scene with its start tick, and the tick span of every act, step and sequence."""
+        song, plan, tick = self.song, [], 0
         for act in song.structure.acts:
             for step in song.structure.steps[act]:
                 counts = effective(song.layers, (act, step), None)
                 for sequence in range(1, counts["sequences"].value + 1):
                     for letter in SCENE_LETTERS[: counts["scenes"].value]:
-                        scene = self.scene((act, step, sequence, letter), tick, len(scenes))
-                        scenes.append(scene)
-                        tick = scene["end"]
-        return {"scenes": scenes, "length": tick}
+                        container = (act, step, sequence, letter)
+                        settings = effective(song.layers, container, None)
+                        end = tick + settings["length"].value * bar_ticks(*settings["meter"].value)
+                        plan.append((container, tick))
+                        for depth in range(len(container) + 1):
+                            begun = self.spans.get(container[:depth], (tick, end))[0]
+                            self.spans[container[:depth]] = (begun, end)
+                        tick = end
+        return plan
 
     def scene(self, container: tuple[Any, ...], start: int, index: int) -> dict[str, Any]:
         act, step, sequence, letter = container
@@ -107,7 +136,9 @@ class Lowerer:
         phrase_bars = bars // len(PHRASES)
         phrases, tick = [], start
         for kind in PHRASES:
-            phrases.append(self.phrase(container, kind, tick, phrase_bars, bar, [numerator, denominator]))
+            phrases.append(
+                self.phrase(container, kind, (tick, tick - start, phrase_bars), bar, [numerator, denominator])
+            )
             tick += phrase_bars * bar
         return {
             "id": f"{act}.{step}.{sequence}{letter}",
@@ -124,14 +155,15 @@ class Lowerer:
         }
 
     def phrase(
-        self, container: tuple[Any, ...], kind: str, start: int, bars: int, bar: int, meter: list[int]
+        self, container: tuple[Any, ...], kind: str, place: tuple[int, int, int], bar: int, meter: list[int]
     ) -> dict[str, Any]:
+        start, offset, bars = place
         settings = effective(self.song.layers, container, kind)
         key = phrase_key(settings)
         length = bars * bar
         self.mark(self.key_map, start, key=_key_info(key))
         bpm = settings["tempo"].value
-        drift = settings["tempo-drift"].value if "tempo-drift" in settings else 0.0
+        drift = settings.get("tempo-drift")
         self.tempo_ramp(start, length, bpm, drift, meter)
         directives = {
             k: e.value
@@ -151,11 +183,8 @@ class Lowerer:
             "end": start + length,
             "directives": directives,
         }
-        harmony: list[dict[str, Any]] = []
-        cells = [
-            self.cell(part, kind, settings, key, start, length, bar, context, harmony, f"{scene_id}/{kind}")
-            for part in self.song.parts.values()
-        ]
+        frame = Frame(kind, settings, key, (start, offset, length), bar, context, [], f"{scene_id}/{kind}")
+        cells = [self.cell(part, frame) for part in self.song.parts.values()]
         return {
             "kind": kind,
             "name": PHRASE_NAMES[kind],
@@ -164,8 +193,8 @@ class Lowerer:
             "bars": bars,
             "key": _key_info(key),
             "tempo": bpm,
-            "tempo_drift": drift,
-            "harmony": harmony,
+            "tempo_drift": drift.value if drift else 0.0,
+            "harmony": frame.harmony,
             "directives": directives,
             "cells": cells,
         }
@@ -179,29 +208,22 @@ class Lowerer:
                 result[part.name] = entry.value
         return result
 
-    def tempo_ramp(self, start: int, length: int, bpm: float, drift: float, meter: list[int]) -> None:
+    def tempo_ramp(self, start: int, length: int, bpm: float, drift: Entry | None, meter: list[int]) -> None:
+        """A drift rises across the span where it is stated: each phrase for a phrase setting
+        (the template's bridges), else the whole scene, sequence, step, act or song."""
         self.mark(self.tempo_map, start, bpm=round(bpm, 3))
-        if not drift:
+        if drift is None or not drift.value:
             return
+        span_start, span_end = (start, start + length) if drift.phrase else self.spans[drift.container]
+        last = (span_end - span_start) - (4 * PPQ // meter[1])
         beat = 4 * PPQ // meter[1]
-        beats = max(length // beat, 1)
-        for index in range(1, beats):
-            self.mark(self.tempo_map, start + index * beat, bpm=round(bpm * (1 + drift * index / (beats - 1)), 3))
+        for tick in range(start, start + length, beat):
+            progress = (tick - span_start) / last if last > 0 else 1.0
+            self.mark(self.tempo_map, tick, bpm=round(bpm * (1 + drift.value * min(progress, 1.0)), 3))
 
-    def cell(
-        self,
-        part: PartDef,
-        kind: str,
-        settings: dict[str, Entry],
-        key: Key,
-        start: int,
-        length: int,
-        bar: int,
-        context: dict[str, Any],
-        harmony: list[dict[str, Any]],
-        where: str,
-    ) -> dict[str, Any]:
+    def cell(self, part: PartDef, frame: Frame) -> dict[str, Any]:
         cell: dict[str, Any] = {"part": part.name}
+        settings = frame.settings
         route_entry = settings.get(f"on:{part.name}")
         routing: Routing | None = self.song.override_routes.get(id(route_entry.value)) if route_entry else None
         if routing is not None:
@@ -215,50 +237,72 @@ class Lowerer:
         if plays is not None:
             name, material = self.song.override_materials.get(id(plays.value), (None, None))
             source = plays.span
-        action = "play" if plays is not None and plays.phrase else ROLE_PLAN[part.role][kind]
+        action = "play" if plays is not None and plays.phrase else ROLE_PLAN[part.role][frame.kind]
         if action == "rest":
             return {**cell, "status": "rest"}
         if action == "play" and material is not None:
-            home = self.song.home_key
-            at_key = home if part.role in FIXED_PITCH_ROLES else key
-            events, note = self.place(
-                material, at_key, start, length, bar, routing, harmony if part.role == "chords" else None
-            )
+            at_key = self.song.home_key if part.role in FIXED_PITCH_ROLES else frame.key
+            # The phrase's harmony is the first chords part that plays written chords here.
+            harmony = frame.harmony if part.role == "chords" and not frame.harmony else None
+            events, note = self.place(material, at_key, frame.window, frame.bar, routing, harmony)
+            self.check_range(part, routing, events, source)
             provenance = {"by": "writer", "material": name, "source": source.label() if source else None, "note": note}
             return {**cell, "status": "literal", "events": events, "provenance": provenance}
         hole_kind = HOLE_KIND[part.role] if action == "play" else action
         constraints = {
-            **context,
+            **frame.context,
             "range": routing.range if routing else [0, 127],
             "drum_voices": sorted(routing.drum_map) if routing and part.role == "drums" else [],
             "source_material": name,
         }
-        hole = {"id": f"{where}/{part.name}", "kind": hole_kind, "constraints": constraints}
+        hole = {"id": f"{frame.where}/{part.name}", "kind": hole_kind, "constraints": constraints}
         return {**cell, "status": "hole", "hole": hole}
+
+    def check_range(self, part: PartDef, routing: Routing | None, events: list[Any], source: Any) -> None:
+        """Notes outside the device's range, found after every key change: one warning per part."""
+        if routing is None or part.role == "drums" or part.name in self.range_warned:
+            return
+        low, high = routing.range
+        outside = sorted({pitch for _, _, pitch, _ in events if not low <= pitch <= high})
+        if outside:
+            self.range_warned.add(part.name)
+            output = routing.device if routing.output == "main" else f"{routing.device}.{routing.output}"
+            shown = ", ".join(pitch_name(p) for p in outside[:4])
+            self.warnings.append(
+                (
+                    f"{output} plays {pitch_name(low)} to {pitch_name(high)}, but `{part.name}` reaches {shown}",
+                    source,
+                    "transpose the material, or route the part elsewhere (key changes move notes too)",
+                )
+            )
 
     def place(
         self,
         material: Material,
         key: Key,
-        start: int,
-        length: int,
+        window: tuple[int, int, int],
         bar: int,
         routing: Routing | None,
         harmony: list[dict[str, Any]] | None,
     ) -> tuple[list[tuple[int, int, int, int]], str | None]:
-        """Material looped over a phrase starting at `start`; the same pattern is computed once."""
+        """The material in a phrase: `window` is (phrase start, offset into the scene, length).
+
+        Material runs from the start of each scene, so a progression longer than a
+        phrase carries on through the scene instead of restarting every phrase.
+        """
+        start, offset, length = window
         home = self.song.home_key
         note = None if key == home or isinstance(material, Groove) else f"moved from {home.name()} to {key.name()}"
-        cache_key = (id(material), key, length, bar, id(routing))
+        cache_key = (id(material), key, offset, length, bar, id(routing))
         if cache_key not in self.patterns:
-            self.patterns[cache_key] = self.pattern(material, key, length, bar, routing)
+            self.patterns[cache_key] = self.pattern(material, key, offset, length, bar, routing)
         events, chords = self.patterns[cache_key]
         if harmony is not None:
             harmony += [{**chord, "tick": chord["tick"] + start} for chord in chords]
         return [(tick + start, dur, pitch, vel) for tick, dur, pitch, vel in events], note
 
     def pattern(
-        self, material: Material, key: Key, length: int, bar: int, routing: Routing | None
+        self, material: Material, key: Key, offset: int, length: int, bar: int, routing: Routing | None
     ) -> tuple[list[tuple[int, int, int, int]], list[dict[str, Any]]]:
         """Events relative to the phrase start, and the chords they spell.
 
@@ -272,36 +316,50 @@ class Lowerer:
             drum_map = routing.drum_map if routing else {}
             delay = round((2 * material.swing - 1) * material.unit) if material.swing else 0
             for voice_name, voice in material.voices.items():
-                for offset in _loop_starts(voice.length, length):
+                if voice_name not in drum_map:
+                    continue
+                for shift in _repeats(voice.length, offset, length):
                     for tick, velocity in voice.hits:
                         late = delay if (tick // material.unit) % 2 else 0
-                        at = offset + tick + late
-                        if at < length and voice_name in drum_map:
+                        at = shift + tick + late
+                        if 0 <= at < length:
                             # A swung hit ends where the next step begins, so hits never overlap.
-                            gate = material.unit - late if late else material.unit
+                            gate = material.unit - late
                             events.append(_event(at, min(gate, length - at), drum_map[voice_name], velocity))
             return sorted(events, key=_event_order), chords
-        loop = loop_length(material.length, bar)
         if isinstance(material, Notes):
-            for offset in _loop_starts(loop, length):
+            for shift in _repeats(loop_length(material.length, bar), offset, length):
                 for event in material.events:
-                    at = offset + event.start
-                    if at < length:
+                    at = shift + event.start
+                    if 0 <= at < length:
                         pitch = max(0, min(127, home.map_to(event.pitch, key)))
                         events.append(_event(at, min(event.dur, length - at), pitch, event.vel))
             return sorted(events, key=_event_order), chords
         assert isinstance(material, Progression)
-        # Chords are spelled in the home key and moved like melody, so the two always agree.
-        voiced = [(slot, chord.voicing(material.transpose)) for slot, chord in material.chords(home)]
-        for offset in _loop_starts(loop, length):
-            for slot, written in voiced:
-                at = offset + slot.start
-                if at >= length:
+        # Chords are spelled in the home key and moved like melody, so the two always agree;
+        # they are counted in bars, so they stretch to this scene's meter.
+        scale = bar / material.bar
+        voiced = [
+            (round(slot.start * scale), round(slot.dur * scale), slot.text, chord.voicing(material.transpose))
+            for slot, chord in material.chords(home)
+        ]
+        for shift in _repeats(loop_length(round(material.length * scale), bar), offset, length):
+            for slot_start, slot_dur, text, written in voiced:
+                at = shift + slot_start
+                if not 0 <= at < length:
                     continue
                 pitches = tuple(max(0, min(127, home.map_to(p, key))) for p in written)
-                dur = min(slot.dur, length - at)
+                dur = min(slot_dur, length - at)
                 events += [_event(at, dur, p, CHORD_VELOCITY) for p in pitches]
-                chords.append({"tick": at, "dur": dur, "symbol": slot.text, "pitches": list(pitches)})
+                chords.append(
+                    {
+                        "tick": at,
+                        "dur": dur,
+                        "written": text,
+                        "symbol": name_chord(pitches, key),
+                        "pitches": list(pitches),
+                    }
+                )
         return sorted(events, key=_event_order), chords
 
 
@@ -309,8 +367,12 @@ def _event_order(event: tuple[int, int, int, int]) -> tuple[int, int]:
     return event[0], event[2]
 
 
-def _loop_starts(loop: int, length: int) -> range:
-    return range(0, length, loop) if loop > 0 else range(0)
+def _repeats(loop: int, offset: int, length: int) -> range:
+    """Shifts that place each repeat of a `loop` into the window [offset, offset + length)."""
+    if loop <= 0:
+        return range(0)
+    first = (offset // loop) * loop
+    return range(first - offset, length, loop)
 
 
 def _event(tick: int, dur: int, pitch: int, vel: int) -> tuple[int, int, int, int]:
@@ -331,10 +393,16 @@ def _material_info(kind: str, material: Material | None) -> dict[str, Any] | Non
     return info
 
 
-def lower(song: CheckedSong) -> dict[str, Any]:
-    """Expand a checked song into Score IR data (plain JSON; `harmonlang.ir.Score` validates it)."""
+def lower(song: CheckedSong, diagnostics: Diagnostics | None = None) -> dict[str, Any]:
+    """Expand a checked song into Score IR data (plain JSON; `harmonlang.ir.Score` validates it).
+
+    What only the expanded song reveals (notes out of a device's range after a key
+    change) is reported as warnings into `diagnostics`.
+    """
     lowerer = Lowerer(song)
     body = lowerer.lower()
+    for message, span, hint in lowerer.warnings if diagnostics is not None else []:
+        diagnostics.warning(message, span, hint)
     root = effective(song.layers, (), None)
     clock = root["clock"].value if "clock" in root else {"role": "off", "source": None}
     parts = []
@@ -351,6 +419,7 @@ def lower(song: CheckedSong) -> dict[str, Any]:
                 "channel": routing.channel,
                 "program": routing.program,
                 "drum_map": routing.drum_map if part.role == "drums" else {},
+                "program_channel": routing.program_channel,
                 "range": routing.range,
                 "material": part.material_name,
                 "mix": part.mix,

@@ -63,10 +63,13 @@ class ChordSlot:
 
 @dataclass
 class Progression:
+    """Chords in ticks of a reference bar (`bar`): in a scene with another meter they stretch to its bars."""
+
     slots: list[ChordSlot]
     length: int
     transpose: int = 0
     kind: str = "prog"
+    bar: int = WHOLE
 
     def chords(self, key: Key) -> list[tuple[ChordSlot, Chord]]:
         """Resolve each slot against a key (Roman numerals are key-relative)."""
@@ -276,6 +279,8 @@ def read_notes(strings: list[n.StringLit], bar: int, diagnostics: Diagnostics) -
         reader.read(literal)
     if reader.tied:
         diagnostics.error("this tie `~` has no note to join", reader.tie_span, "remove the `~`")
+    if not reader.time and strings and len(diagnostics.items) == reader.errors_before:
+        diagnostics.error("this theme has no notes", strings[0].span, 'write notes such as `"a4/8 c5/8 e5/4"`')
     return Notes(reader.events, reader.time)
 
 
@@ -293,6 +298,11 @@ def read_progression(strings: list[n.StringLit], bar: int, diagnostics: Diagnost
             text, span = word.group(0), literal.span.at(1 + word.start(), len(word.group(0)))
             if text == "|":
                 bars.append([])
+                continue
+            if text == "%" and uses_bar_lines and bars[-1]:
+                diagnostics.error(
+                    "`%` repeats a whole bar, so it stands alone between bar lines", span, "write `| % |`"
+                )
                 continue
             if text == "%":
                 previous = next((b for b in reversed(bars) if b), None)
@@ -327,7 +337,7 @@ def read_progression(strings: list[n.StringLit], bar: int, diagnostics: Diagnost
             slots.append(ChordSlot(index * bar + position * share, share, text, span))
     if not slots and strings:
         diagnostics.error("this progression has no chords", strings[0].span, 'write `"i VI III VII"` or `"Am F C G"`')
-    return Progression(slots, len(bars) * bar)
+    return Progression(slots, len(bars) * bar, bar=bar)
 
 
 # ---- drum grids -----------------------------------------------------------------------------
@@ -373,6 +383,9 @@ def read_groove(block: n.Block, diagnostics: Diagnostics) -> Groove:
             diagnostics.error(f"`{name}` takes a step grid in quotes", statement.span, f'write `{name} "x...x..."`')
             continue
         groove.voices[name] = _read_steps(strings, groove.unit, diagnostics)
+    written = [s for s in block.body if not (isinstance(s, n.Setting) and s.name.text in ("unit", "swing"))]
+    if not written:
+        diagnostics.error("this groove has no drum lines", block.span, 'write `{ kick "x...x..." }`')
     return groove
 
 

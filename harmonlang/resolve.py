@@ -192,14 +192,14 @@ class _Loader:
         if statement.stdlib:
             self.follow_stdlib(statement)
             return
-        if not statement.path.endswith(".circle"):
-            self.diagnostics.error(
-                "only `.circle` files can be imported", statement.span, f'write `import "{statement.path}.circle"`'
-            )
-            return
         if os.path.isabs(statement.path):
             self.diagnostics.error(
                 "imports are relative to the importing file", statement.span, "write a relative path"
+            )
+            return
+        if not statement.path.endswith(".circle"):
+            self.diagnostics.error(
+                "only `.circle` files can be imported", statement.span, f'write `import "{statement.path}.circle"`'
             )
             return
         assert importer.path is not None

@@ -29,6 +29,7 @@ class Entry:
     layer: int  # 0 song, 1 genre, 2 template
     depth: int  # length of the container: 0 root .. 4 scene
     phrase: bool
+    container: Container = ()
 
     def rank(self) -> tuple[int, int, int]:
         """Smaller is more specific."""
@@ -102,9 +103,7 @@ class LayerBuilder:
                 self.layer.part_overrides.append(statement)
                 for key, value in (("plays", statement.plays), ("on", statement.target)):
                     if value is not None:
-                        self.store(
-                            scope, phrases, f"{key}:{statement.part.text}", value, statement.span, len(container)
-                        )
+                        self.store(scope, phrases, f"{key}:{statement.part.text}", value, statement.span, container)
             elif isinstance(statement, n.Section):
                 self.section(statement, container, phrases)
             elif container or phrases:
@@ -122,7 +121,7 @@ class LayerBuilder:
             here = [k for k, s in SETTINGS.items() if level in s.levels or (self.template and "circle" in s.levels)]
             if statement.block is not None:  # `stepp need { ... }` is a misspelled section, not a setting
                 sections = ("act", "step", "sequence", "scene", "phrase", "chorus", "bridge", "transition")
-                hint = did_you_mean(name, sections)
+                hint = did_you_mean(name, (*sections, "song", "genre", "device", "circle"))
                 self.diagnostics.error(
                     f"unknown section `{name}`", statement.name.span, hint or f"sections: {', '.join(sections)}"
                 )
@@ -151,16 +150,16 @@ class LayerBuilder:
         except SettingError as error:
             self.diagnostics.error(error.message, error.value.span if error.value else statement.span, error.hint)
             return
-        self.store(scope, phrases, key, value, statement.span, len(container))
+        self.store(scope, phrases, key, value, statement.span, container)
 
-    def store(self, scope: Scope, phrases: Any, key: str, value: Any, span: Span, depth: int) -> None:
+    def store(self, scope: Scope, phrases: Any, key: str, value: Any, span: Span, container: Container) -> None:
         targets = [scope.phrases.setdefault(p, {}) for p in phrases] if phrases else [scope.settings]
         for target in targets:
             if key in target:
                 diagnostic = self.diagnostics.error(f"`{key.split(':')[0]}` is set twice here", span)
                 diagnostic.notes.append(("first set here", target[key].span))
                 return
-            target[key] = Entry(value, span, self.layer.index, depth, bool(phrases))
+            target[key] = Entry(value, span, self.layer.index, len(container), bool(phrases), container)
 
     def section(self, section: n.Section, container: Container, phrases: Any) -> None:
         if phrases:

@@ -262,6 +262,8 @@ def swing(name: str, values: list[n.Value]) -> float:
     amount = None
     if value.kind == "number":
         amount = value.number / 100 if value.unit == "%" else value.number if value.unit is None else None
+    if value.kind == "number" and value.unit is None and 50 <= value.number <= 75:
+        raise SettingError("swing is a percentage", value, f"write `swing {value.text}%`")
     if amount is None or not 0.5 <= amount <= 0.75:
         raise SettingError("swing runs from 50% (straight) to 75% (the hardest shuffle)", value, "write `swing 55%`")
     return amount

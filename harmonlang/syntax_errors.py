@@ -67,10 +67,20 @@ COMMON_MISTAKES: dict[str, tuple[str, str | None, list[str]]] = {
         "write `scene 2b { ... }` inside a step, or `scene IIa.search.2b { ... }`",
         ["scene { }", "scene 2 { }", "scene 2 x"],
     ),
+    "music-in-quotes": (
+        "notes and chords go in quotes",
+        'write `theme hero = "a4/8 c5/8 e5/4"` or `prog home = "i VI III VII"`',
+        ["theme x = a4/4", "theme x = a4 c5", "prog p = i VI", "prog p = Am F", "theme x = a4/4 c5/4"],
+    ),
+    "device-after-on": (
+        "`on` needs a device",
+        'write `on s1`, `on t8.bass`, `on gm "Strings"` or `on sp404mk2 bank A`',
+        ["part x : bass on\n", "part x : bass plays b on\n", "lead on\n", "part x : bass on {", "part x : bass on"],
+    ),
     "transform-needs-name": (
         "`|` must be followed by a transform",
         "transforms are transpose, invert, retrograde, augment, diminish, displace, thin, repeat and octave",
-        ['theme a = "a4" |', 'theme a = "a4" | 3', "theme a = b | }"],
+        ['theme a = "a4" |', 'theme a = "a4" |\n', 'theme a = "a4" | 3', "theme a = b | }"],
     ),
 }
 
@@ -211,11 +221,14 @@ def explain_syntax_error(error: UnexpectedInput, text: str, file: str, parser: L
         message, hint, _ = COMMON_MISTAKES[label]
         diagnostics.error(message, span, hint)
         return
-    found = "the end of the file" if at_end else f"`{token}`" if token is not None else "this"
-    if token is not None and token.type == "_NL":
-        found = "the end of the line"
+    if at_end:
+        message = "the file ends in the middle of a statement"
+    elif token is not None and token.type == "_NL":
+        message = "this line ends too soon"
+    else:
+        message = f"unexpected `{token}`" if token is not None else "unexpected input"
     hint = f"expected {describe_expected(expected, parser)}" if expected else None
-    diagnostics.error(f"unexpected {found}", span, hint)
+    diagnostics.error(message, span, hint)
 
 
 def _signature(error: UnexpectedInput) -> tuple[int | None, str]:

@@ -271,7 +271,7 @@ def parse_chord_symbol(text: str) -> Chord:
 
 _ROMAN = re.compile(
     r"(b|#|♭|♯)?(VII|VI|IV|V|III|II|I|vii|vi|iv|v|iii|ii|i)(°|o|\+|ø)?"
-    r"(maj7|M7|sus4|sus2|add9|64|65|43|42|7|9|6|2)?(?:/(.+))?$"
+    r"(maj7|M7|7sus4|sus4|sus2|add9|64|65|43|42|7|9|6|2)?(?:/(.+))?$"
 )
 _NUMERALS = ["i", "ii", "iii", "iv", "v", "vi", "vii"]
 _INVERSION = {"6": 1, "64": 2, "65": 1, "43": 2, "42": 3, "2": 3}
@@ -312,6 +312,8 @@ def parse_roman(text: str, key: Key) -> Chord:
         intervals = triad + (11,)
     elif figure == "sus4":
         intervals = (0, 5, 7)
+    elif figure == "7sus4":
+        intervals = (0, 5, 7, 10)
     elif figure == "sus2":
         intervals = (0, 2, 7)
     elif figure == "add9":
@@ -323,6 +325,35 @@ def parse_roman(text: str, key: Key) -> Chord:
 
 def is_chord_symbol(text: str) -> bool:
     return text[:1] in "ABCDEFG"
+
+
+# Chord names by pitch-class set above the root; the first name for a set wins.
+_NAMED = (
+    ("", (0, 4, 7)), ("m", (0, 3, 7)), ("dim", (0, 3, 6)), ("aug", (0, 4, 8)), ("sus4", (0, 5, 7)),
+    ("sus2", (0, 2, 7)), ("5", (0, 7)), ("7", (0, 4, 7, 10)), ("maj7", (0, 4, 7, 11)), ("m7", (0, 3, 7, 10)),
+    ("m7b5", (0, 3, 6, 10)), ("dim7", (0, 3, 6, 9)), ("mmaj7", (0, 3, 7, 11)), ("6", (0, 4, 7, 9)),
+    ("m6", (0, 3, 7, 9)), ("7sus4", (0, 5, 7, 10)), ("aug7", (0, 4, 8, 10)), ("add9", (0, 2, 4, 7)),
+    ("madd9", (0, 2, 3, 7)), ("9", (0, 2, 4, 7, 10)), ("m9", (0, 2, 3, 7, 10)), ("maj9", (0, 2, 4, 7, 11)),
+    ("7b9", (0, 1, 4, 7, 10)), ("7#9", (0, 3, 4, 7, 10)), ("11", (0, 2, 4, 5, 7, 10)),
+    ("m11", (0, 2, 3, 5, 7, 10)), ("13", (0, 2, 4, 7, 9, 10)),
+)  # fmt: skip
+_NAME_BY_SET: dict[tuple[int, ...], str] = {}
+for _quality, _set in _NAMED:
+    _NAME_BY_SET.setdefault(_set, _quality)
+
+
+def name_chord(pitches: tuple[int, ...] | list[int], key: Key | None = None) -> str:
+    """A chord symbol for sounding pitches (`C`, `Am7`, `F/C`), spelled for `key`; the bass is tried as root first."""
+    if not pitches:
+        return "N.C."
+    names = FLAT_NAMES if key is not None and key.fifths() < 0 else SHARP_NAMES
+    classes = sorted({p % 12 for p in pitches})
+    bass = min(pitches) % 12
+    for root in [bass, *(pc for pc in classes if pc != bass)]:
+        quality = _NAME_BY_SET.get(tuple(sorted((pc - root) % 12 for pc in classes)))
+        if quality is not None:
+            return names[root] + quality + (f"/{names[bass]}" if bass != root else "")
+    return "-".join(names[pc] for pc in classes)
 
 
 def duration_ticks(denominator: int, dots: int, triplet: bool) -> int | None:

@@ -78,9 +78,11 @@ def part_track_name(part: PartInfo) -> str:
 def part_events(score: Score, index: int) -> list[Timed]:
     part = score.parts[index]
     channel = part.channel - 1
+    # Some devices take Program Change on a channel of their own (the S-1 and T-8 on 16).
+    program_channel = part.program_channel - 1 if part.program_channel else channel
     events: list[Timed] = []
     if part.program is not None:
-        events.append((0, 0, ("program_change", {"channel": channel, "program": part.program})))
+        events.append((0, 0, ("program_change", {"channel": program_channel, "program": part.program})))
     if part.mix.level_db:
         events.append(
             (0, 0, ("control_change", {"channel": channel, "control": VOLUME, "value": volume_cc(part.mix.level_db)}))
@@ -93,7 +95,8 @@ def part_events(score: Score, index: int) -> list[Timed]:
             cell = phrase.cells[index]
             wanted = (cell.channel - 1 if cell.channel else channel, cell.program if cell.channel else part.program)
             if wanted != current and wanted[1] is not None:
-                events.append((phrase.start, 0, ("program_change", {"channel": wanted[0], "program": wanted[1]})))
+                target = program_channel if not cell.channel else wanted[0]
+                events.append((phrase.start, 0, ("program_change", {"channel": target, "program": wanted[1]})))
             current = wanted
             for tick, dur, pitch, vel in cell.events:
                 events.append((tick, 2, ("note_on", {"channel": wanted[0], "note": pitch, "velocity": vel})))
@@ -139,7 +142,8 @@ def _describe(message: Any) -> str:
         "track_name": lambda m: f"name {m.name!r}",
         "note_on": lambda m: f"note_on  ch{m.channel + 1:<2} {m.note:>3} vel {m.velocity}",
         "note_off": lambda m: f"note_off ch{m.channel + 1:<2} {m.note:>3} vel {m.velocity}",
-        "program_change": lambda m: f"program  ch{m.channel + 1:<2} {m.program}",
+        # Programs print counted from 1, as the language writes them.
+        "program_change": lambda m: f"program  ch{m.channel + 1:<2} {m.program + 1}",
         "control_change": lambda m: f"cc       ch{m.channel + 1:<2} {m.control:>3} = {m.value}",
     }
     return described[kind](message) if kind in described else kind

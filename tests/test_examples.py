@@ -163,7 +163,8 @@ def test_dreams_has_a_progression_and_a_drum_grid(dreams):
     assert dreams["materials"]["four"]["voices"] == ["kick", "snare", "hat"]
     _, phrase, keys = next(cells(dreams, "keys", id="I.you.1a", kind="A"))
     assert keys["status"] == "literal"
-    assert [c["symbol"] for c in phrase["harmony"]] == ["i", "VI"]
+    assert [c["written"] for c in phrase["harmony"]] == ["i", "VI"]
+    assert [c["symbol"] for c in phrase["harmony"]] == ["Am", "F"]
     assert sorted(e[2] for e in keys["events"] if e[0] == phrase["start"]) == [57, 60, 64]  # A minor
     _, phrase, beat = next(cells(dreams, "beat", id="I.you.1a", kind="A"))
     assert beat["status"] == "literal"
