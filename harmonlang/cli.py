@@ -131,12 +131,15 @@ def command_build(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        print(f"harmonc: error: -o {args.output} is a file; outputs go in a folder", file=sys.stderr)
+        return EXIT_USAGE
     result = _compile(args.file)
     if result is None:
         return EXIT_ERRORS
     from harmonlang.output import write_atomic
 
-    out = Path(args.output)
     stem = "stdin" if args.file == STDIN else Path(args.file).name.removesuffix(".circle")
     # Render everything first, so a failure part-way writes nothing at all.
     rendered = {out / f"{stem}{EMITTERS[k][0]}": EMITTERS[k][1](result) for k in kinds}
