@@ -188,8 +188,9 @@ def test_output_folder_that_is_a_file_is_an_error_not_a_crash(capsys, tmp_path):
     blocker = tmp_path / "out"
     blocker.write_text("not a folder", encoding="utf-8")
     code, _, err = run(capsys, "build", str(song(tmp_path)), "-o", str(blocker), "-q")
-    assert code == 1
+    assert code == 2  # a usage error: -o names a folder
     assert err.startswith("harmonc: error:")
+    assert "is a file" in err
     assert blocker.read_text(encoding="utf-8") == "not a folder"
 
 
