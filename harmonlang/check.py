@@ -86,6 +86,7 @@ class Checker(PartChecks):
         self.override_materials: dict[int, tuple[str | None, Material | None]] = {}
         self.override_routes: dict[int, Routing | None] = {}
         self.override_owner: dict[int, str] = {}
+        self.override_spans: dict[int, Span] = {}
         self.pipelines: dict[str, tuple[str, Material]] = {}
         self.template_span: Span | None = None
         self.scene_bars = 8
@@ -212,8 +213,12 @@ class Checker(PartChecks):
         kind = self.expr_kind(expr, role)
         if kind not in ROLE_KINDS[role]:
             wanted = " or ".join(ROLE_KINDS[role])
+            example = {"theme": 'theme NAME = "a4/8 c5/8"', "prog": 'prog NAME = "i VI III VII"'}
+            example["groove"] = 'groove NAME = { kick "x...x..." }'
             self.diagnostics.error(
-                f"a {role} part plays a {wanted}, not a {kind}", expr.span, f"`{part}` is a {role} part"
+                f"a {role} part plays a {wanted}, not a {kind}",
+                expr.span,
+                f"give `{part}` a {ROLE_KINDS[role][0]}: `{example[ROLE_KINDS[role][0]]}`, or change its role",
             )
             return None, None
         material = self.evaluate(expr, kind)
@@ -350,7 +355,7 @@ def check(program: Program, diagnostics: Diagnostics, library_ok: bool = False) 
             diagnostics.error(
                 f"{source.name} sends no MIDI clock",
                 clock.span,
-                "follow a device whose profile has `clock-out clock ...`, such as keystep37 or t8",
+                "follow a device whose profile has `clock-out clock ...`, such as t8 or s1",
             )
     diagnostics.stop_if_errors()
     songs = [s for m in program.user_modules for s in m.module.body if isinstance(s, n.Song)]

@@ -90,7 +90,8 @@ class Phrase(_Model):
     end: int
     bars: int
     key: KeyInfo
-    tempo: float
+    tempo: float = Field(description="the tempo at the phrase's first beat")
+    tempo_end: float = Field(description="the tempo at its last beat: another when a drift is running")
     tempo_drift: float = 0.0
     harmony: list[ChordContext] = []
     directives: dict[str, Any] = {}

@@ -53,7 +53,7 @@ class Frame:
     kind: str
     settings: dict[str, Entry]
     key: Key
-    window: tuple[int, int, int]  # start tick, offset into the scene, length
+    window: tuple[int, int, int, int]  # start tick, offset into the scene, length, what is left of the scene
     bar: int
     context: dict[str, Any]
     harmony: list[dict[str, Any]]
@@ -136,9 +136,8 @@ class Lowerer:
         phrase_bars = bars // len(PHRASES)
         phrases, tick = [], start
         for kind in PHRASES:
-            phrases.append(
-                self.phrase(container, kind, (tick, tick - start, phrase_bars), bar, [numerator, denominator])
-            )
+            place = (tick, tick - start, phrase_bars, bars * bar - (tick - start))
+            phrases.append(self.phrase(container, kind, place, bar, [numerator, denominator]))
             tick += phrase_bars * bar
         return {
             "id": f"{act}.{step}.{sequence}{letter}",
@@ -155,16 +154,15 @@ class Lowerer:
         }
 
     def phrase(
-        self, container: tuple[Any, ...], kind: str, place: tuple[int, int, int], bar: int, meter: list[int]
+        self, container: tuple[Any, ...], kind: str, place: tuple[int, int, int, int], bar: int, meter: list[int]
     ) -> dict[str, Any]:
-        start, offset, bars = place
+        start, offset, bars, remaining = place
         settings = effective(self.song.layers, container, kind)
         key = phrase_key(settings)
         length = bars * bar
         self.mark(self.key_map, start, key=_key_info(key))
-        bpm = settings["tempo"].value
         drift = settings.get("tempo-drift")
-        self.tempo_ramp(start, length, bpm, drift, meter)
+        bpm, bpm_end = self.tempo_ramp(start, length, settings["tempo"].value, drift, meter)
         directives = {
             k: e.value
             for k, e in settings.items()
@@ -183,7 +181,7 @@ class Lowerer:
             "end": start + length,
             "directives": directives,
         }
-        frame = Frame(kind, settings, key, (start, offset, length), bar, context, [], f"{scene_id}/{kind}")
+        frame = Frame(kind, settings, key, (start, offset, length, remaining), bar, context, [], f"{scene_id}/{kind}")
         cells = [self.cell(part, frame) for part in self.song.parts.values()]
         return {
             "kind": kind,
@@ -193,6 +191,7 @@ class Lowerer:
             "bars": bars,
             "key": _key_info(key),
             "tempo": bpm,
+            "tempo_end": bpm_end,
             "tempo_drift": drift.value if drift else 0.0,
             "harmony": frame.harmony,
             "directives": directives,
@@ -208,18 +207,24 @@ class Lowerer:
                 result[part.name] = entry.value
         return result
 
-    def tempo_ramp(self, start: int, length: int, bpm: float, drift: Entry | None, meter: list[int]) -> None:
+    def tempo_ramp(
+        self, start: int, length: int, bpm: float, drift: Entry | None, meter: list[int]
+    ) -> tuple[float, float]:
         """A drift rises across the span where it is stated: each phrase for a phrase setting
-        (the template's bridges), else the whole scene, sequence, step, act or song."""
-        self.mark(self.tempo_map, start, bpm=round(bpm, 3))
+        (the template's bridges), else the whole scene, sequence, step, act or song.
+        Returns the tempo at the phrase's first and last beat."""
         if drift is None or not drift.value:
-            return
+            self.mark(self.tempo_map, start, bpm=round(bpm, 3))
+            return round(bpm, 3), round(bpm, 3)
         span_start, span_end = (start, start + length) if drift.phrase else self.spans[drift.container]
-        last = (span_end - span_start) - (4 * PPQ // meter[1])
         beat = 4 * PPQ // meter[1]
+        last = (span_end - span_start) - beat
+        tempos = []
         for tick in range(start, start + length, beat):
             progress = (tick - span_start) / last if last > 0 else 1.0
-            self.mark(self.tempo_map, tick, bpm=round(bpm * (1 + drift.value * min(progress, 1.0)), 3))
+            tempos.append(round(bpm * (1 + drift.value * min(progress, 1.0)), 3))
+            self.mark(self.tempo_map, tick, bpm=tempos[-1])
+        return tempos[0], tempos[-1]
 
     def cell(self, part: PartDef, frame: Frame) -> dict[str, Any]:
         cell: dict[str, Any] = {"part": part.name}
@@ -244,8 +249,15 @@ class Lowerer:
             at_key = self.song.home_key if part.role in FIXED_PITCH_ROLES else frame.key
             # The phrase's harmony is the first chords part that plays written chords here.
             harmony = frame.harmony if part.role == "chords" and not frame.harmony else None
-            events, note = self.place(material, at_key, frame.window, frame.bar, routing, harmony)
-            self.check_range(part, routing, events, source)
+            # A part that plays every phrase runs through the scene and may hold notes over a phrase
+            # line; a protagonist, an antagonist or a phrase's own `plays` starts its material afresh.
+            start, scene_offset, length, remaining = frame.window
+            every_phrase = set(ROLE_PLAN[part.role].values()) == {"play"}
+            continuous = every_phrase and not (plays is not None and plays.phrase)
+            swing = settings["swing"].value if "swing" in settings else 0.0
+            window = (start, scene_offset if continuous else 0, length, remaining if continuous else length, swing)
+            events, note = self.place(material, at_key, window, frame.bar, routing, harmony)
+            self.check_range(part, routing, events, source, frame)
             provenance = {"by": "writer", "material": name, "source": source.label() if source else None, "note": note}
             return {**cell, "status": "literal", "events": events, "provenance": provenance}
         hole_kind = HOLE_KIND[part.role] if action == "play" else action
@@ -258,7 +270,7 @@ class Lowerer:
         hole = {"id": f"{frame.where}/{part.name}", "kind": hole_kind, "constraints": constraints}
         return {**cell, "status": "hole", "hole": hole}
 
-    def check_range(self, part: PartDef, routing: Routing | None, events: list[Any], source: Any) -> None:
+    def check_range(self, part: PartDef, routing: Routing | None, events: list[Any], source: Any, frame: Frame) -> None:
         """Notes outside the device's range, found after every key change: one warning per part."""
         if routing is None or part.role == "drums" or part.name in self.range_warned:
             return
@@ -267,10 +279,12 @@ class Lowerer:
         if outside:
             self.range_warned.add(part.name)
             output = routing.device if routing.output == "main" else f"{routing.device}.{routing.output}"
-            shown = ", ".join(pitch_name(p) for p in outside[:4])
+            shown = ", ".join(pitch_name(p, frame.key) for p in outside[:4])
+            where = frame.where.split("/")[0]
             self.warnings.append(
                 (
-                    f"{output} plays {pitch_name(low)} to {pitch_name(high)}, but `{part.name}` reaches {shown}",
+                    f"{output} plays {pitch_name(low)} to {pitch_name(high)}, but `{part.name}` reaches {shown} "
+                    f"(first in {where}, in {frame.key.name()})",
                     source,
                     "transpose the material, or route the part elsewhere (key changes move notes too)",
                 )
@@ -280,29 +294,27 @@ class Lowerer:
         self,
         material: Material,
         key: Key,
-        window: tuple[int, int, int],
+        window: tuple[int, int, int, int, float],
         bar: int,
         routing: Routing | None,
         harmony: list[dict[str, Any]] | None,
     ) -> tuple[list[tuple[int, int, int, int]], str | None]:
-        """The material in a phrase: `window` is (phrase start, offset into the scene, length).
-
-        Material runs from the start of each scene, so a progression longer than a
-        phrase carries on through the scene instead of restarting every phrase.
+        """The material in a phrase. `window` is (phrase start, offset into the material, phrase
+        length, how long notes may sound, the phrase's swing); the same pattern is computed once.
         """
-        start, offset, length = window
+        start, offset, length, limit, swing = window
         home = self.song.home_key
         note = None if key == home or isinstance(material, Groove) else f"moved from {home.name()} to {key.name()}"
-        cache_key = (id(material), key, offset, length, bar, id(routing))
+        cache_key = (id(material), key, offset, length, limit, swing, bar, id(routing))
         if cache_key not in self.patterns:
-            self.patterns[cache_key] = self.pattern(material, key, offset, length, bar, routing)
+            self.patterns[cache_key] = self.pattern(material, key, (offset, length, limit, swing), bar, routing)
         events, chords = self.patterns[cache_key]
         if harmony is not None:
             harmony += [{**chord, "tick": chord["tick"] + start} for chord in chords]
         return [(tick + start, dur, pitch, vel) for tick, dur, pitch, vel in events], note
 
     def pattern(
-        self, material: Material, key: Key, offset: int, length: int, bar: int, routing: Routing | None
+        self, material: Material, key: Key, window: tuple[int, int, int, float], bar: int, routing: Routing | None
     ) -> tuple[list[tuple[int, int, int, int]], list[dict[str, Any]]]:
         """Events relative to the phrase start, and the chords they spell.
 
@@ -310,11 +322,13 @@ class Lowerer:
         is (the same key for material that must not move, such as sampler pads).
         """
         home = self.song.home_key
+        offset, length, limit, swing = window
         events: list[tuple[int, int, int, int]] = []
         chords: list[dict[str, Any]] = []
         if isinstance(material, Groove):
             drum_map = routing.drum_map if routing else {}
-            delay = round((2 * material.swing - 1) * material.unit) if material.swing else 0
+            amount = material.swing or swing  # the groove's own swing, else the story's
+            delay = round((2 * amount - 1) * material.unit) if amount else 0
             for voice_name, voice in material.voices.items():
                 if voice_name not in drum_map:
                     continue
@@ -333,24 +347,25 @@ class Lowerer:
                     at = shift + event.start
                     if 0 <= at < length:
                         pitch = max(0, min(127, home.map_to(event.pitch, key)))
-                        events.append(_event(at, min(event.dur, length - at), pitch, event.vel))
+                        events.append(_event(at, min(event.dur, limit - at), pitch, event.vel))
             return sorted(events, key=_event_order), chords
         assert isinstance(material, Progression)
         # Chords are spelled in the home key and moved like melody, so the two always agree;
         # they are counted in bars, so they stretch to this scene's meter.
         scale = bar / material.bar
-        voiced = [
-            (round(slot.start * scale), round(slot.dur * scale), slot.text, chord.voicing(material.transpose))
-            for slot, chord in material.chords(home)
-        ]
+        voiced = []
+        for slot, chord in material.chords(home):
+            written = chord.voicing(material.transpose)
+            root = next(p for p in written if p % 12 == (chord.root + material.transpose) % 12)
+            moved = tuple(max(0, min(127, p)) for p in home.move_chord(written, root, key))
+            voiced.append((round(slot.start * scale), round(slot.dur * scale), slot.text, moved))
         for shift in _repeats(loop_length(round(material.length * scale), bar), offset, length):
-            for slot_start, slot_dur, text, written in voiced:
+            for slot_start, slot_dur, text, pitches in voiced:
                 at = shift + slot_start
                 if not 0 <= at < length:
                     continue
-                pitches = tuple(max(0, min(127, home.map_to(p, key))) for p in written)
+                events += [_event(at, min(slot_dur, limit - at), p, CHORD_VELOCITY) for p in pitches]
                 dur = min(slot_dur, length - at)
-                events += [_event(at, dur, p, CHORD_VELOCITY) for p in pitches]
                 chords.append(
                     {
                         "tick": at,

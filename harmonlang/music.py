@@ -90,6 +90,7 @@ class Groove:
     unit: int = WHOLE // 16
     swing: float = 0.0  # 0 or 0.5: straight; up to 0.75
     kind: str = "groove"
+    spans: dict[str, Span] = field(default_factory=dict)  # where each voice's line is written
 
     @property
     def length(self) -> int:
@@ -383,6 +384,7 @@ def read_groove(block: n.Block, diagnostics: Diagnostics) -> Groove:
             diagnostics.error(f"`{name}` takes a step grid in quotes", statement.span, f'write `{name} "x...x..."`')
             continue
         groove.voices[name] = _read_steps(strings, groove.unit, diagnostics)
+        groove.spans[name] = statement.name.span
     written = [s for s in block.body if not (isinstance(s, n.Setting) and s.name.text in ("unit", "swing"))]
     if not written:
         diagnostics.error("this groove has no drum lines", block.span, 'write `{ kick "x...x..." }`')

@@ -14,7 +14,7 @@ from harmonlang.diagnostics import Diagnostics, Span, did_you_mean, one_of
 from harmonlang.music import Groove, Material, Notes, Progression
 from harmonlang.scopes import Layer
 from harmonlang.settings import ROLES, SETTINGS, SettingError, level_db, number, send
-from harmonlang.theory import Key, pitch_name
+from harmonlang.theory import Key
 
 
 @dataclass
@@ -52,6 +52,7 @@ class PartChecks:
     override_materials: dict[int, tuple[str | None, Material | None]]
     override_routes: dict[int, Routing | None]
     override_owner: dict[int, str]
+    override_spans: dict[int, Span]
 
     def part_material(self, expr: n.Expr, role: str, part: str) -> tuple[str | None, Material | None]:
         raise NotImplementedError
@@ -101,7 +102,9 @@ class PartChecks:
                 f"{name} lasts {bars} bars, but this {role} part plays it in {where}: "
                 f"only its first {span_bars} bars are heard",
                 span,
-                "use `scene 16 bars` for longer phrases, or shorter material",
+                "use `scene 16 bars` for longer phrases, or shorter material"
+                if scene_bars < 16
+                else "split the material into shorter pieces, or trim it",
             )
 
     def playable(self, material: Material | None, routing: Routing | None, role: str, span: Span, route: Span) -> None:
@@ -135,18 +138,10 @@ class PartChecks:
             for voice in material.voices:
                 if voice not in routing.drum_map:
                     self.diagnostics.error(
-                        f"{output} has no `{voice}`", span, f"it plays {', '.join(sorted(routing.drum_map))}"
+                        f"{output} has no `{voice}`",
+                        material.spans.get(voice, span),
+                        f"it plays {', '.join(sorted(routing.drum_map))}",
                     )
-        if isinstance(material, Notes) and material.events:
-            low, high = routing.range
-            outside = sorted({e.pitch for e in material.events if not low <= e.pitch <= high})
-            if outside:
-                shown = ", ".join(pitch_name(p) for p in outside[:4])
-                self.diagnostics.warning(
-                    f"{output} plays notes {pitch_name(low)} to {pitch_name(high)}, but this has {shown}",
-                    span,
-                    "transpose the material, or route the part elsewhere",
-                )
 
     def part_mix(self, node: n.Part) -> dict[str, Any]:
         mix: dict[str, Any] = {"level_db": 0.0, "pan": 0.0, "sends": {}}
@@ -203,6 +198,7 @@ class PartChecks:
                 routing = self.router.route(override.target, part.role)
                 self.override_routes[id(override.target)] = routing
                 self.override_owner[id(override.target)] = part.name
+                self.override_spans[id(override.target)] = override.target.span
             if override.plays is not None or override.target is not None:
                 span = override.plays.span if override.plays else override.span
                 self.playable(material, routing, part.role, span, override.target.span if override.target else span)
@@ -224,3 +220,23 @@ class PartChecks:
                     "on one channel the later Program Change wins for both parts; give one a `channel`",
                 )
                 diagnostic.notes.append((f"`{first.name}` is here", first.node.name.span))
+        # A part moved onto another part's channel inside the circle takes that channel over.
+        for key, routing in self.override_routes.items():
+            owner = self.override_owner.get(key)
+            if routing is None or routing.drum_map:
+                continue
+            for other in parts.values():
+                theirs = other.routing
+                if other.name == owner or theirs is None or theirs.drum_map:
+                    continue
+                if (theirs.device, theirs.channel) == (
+                    routing.device,
+                    routing.channel,
+                ) and theirs.program != routing.program:
+                    self.diagnostics.warning(
+                        f"here `{owner}` moves onto {routing.device} channel {routing.channel}, which `{other.name}` "
+                        "plays on with another program",
+                        self.override_spans[key],
+                        "both would sound with the new program from here on; give this a free `channel`",
+                    )
+                    break

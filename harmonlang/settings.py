@@ -63,7 +63,10 @@ def number(low: float, high: float, units: tuple[str | None, ...] = (None,), int
         value = values[0]
         if value.kind != "number" or value.unit not in units:
             shown = " or ".join(f"`{u}`" for u in units if u) or "no unit"
-            raise SettingError(f"`{name}` takes a number ({shown})", value)
+            hint = None
+            if value.kind == "number" and value.unit is None and units[0]:
+                hint = f"write `{name} {value.text}{units[0]}`"
+            raise SettingError(f"`{name}` takes a number ({shown})", value, hint)
         amount = value.number / 100 if value.unit == "%" and "%" in units and high <= 1 else value.number
         if integer and amount != int(amount):
             raise SettingError(f"`{name}` takes a whole number", value)
@@ -371,6 +374,15 @@ def read_setting(setting: n.Setting) -> tuple[str, Any]:
     """The storage key and the value of a setting; raises SettingError."""
     spec = SETTINGS[setting.name.text]
     name = setting.name.text
+    try:
+        return _read(spec, name, setting)
+    except SettingError as error:
+        if error.hint is None:
+            error.hint = f"for example `{spec.example}`"
+        raise
+
+
+def _read(spec: SettingSpec, name: str, setting: n.Setting) -> tuple[str, Any]:
     if spec.keyed:
         if not setting.values or setting.values[0].kind != "name":
             raise SettingError(f"`{name}` starts with a name", setting.values[0] if setting.values else None)

@@ -17,6 +17,18 @@ LETTER_PC = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
 ACCIDENTALS = {"": 0, "#": 1, "##": 2, "b": -1, "bb": -2, "♯": 1, "♭": -1, "x": 2}
 SHARP_NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 FLAT_NAMES = ["C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B"]
+# With no sharps or flats in the key, the spellings musicians reach for first.
+PLAIN_NAMES = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+
+
+def spelling_for(key: Key | None) -> list[str]:
+    """Sharps when no key is given; else the key's side, and the common spellings in C and A minor."""
+    if key is None:
+        return SHARP_NAMES
+    if key.fifths() == 0:
+        return PLAIN_NAMES
+    return FLAT_NAMES if key.fifths() < 0 else SHARP_NAMES
+
 
 MODES: dict[str, tuple[int, ...]] = {
     "major": (0, 2, 4, 5, 7, 9, 11),
@@ -48,9 +60,8 @@ def pitch_class(letter: str, accidental: str) -> int:
     return (LETTER_PC[letter.lower()] + ACCIDENTALS[accidental]) % 12
 
 
-def pitch_name(midi: int, flats: bool = False) -> str:
-    names = FLAT_NAMES if flats else SHARP_NAMES
-    return f"{names[midi % 12].lower()}{midi // 12 - 1}"
+def pitch_name(midi: int, key: Key | None = None) -> str:
+    return f"{spelling_for(key)[midi % 12].lower()}{midi // 12 - 1}"
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,31 @@ class Key:
     def fifths(self) -> int:
         """Sharps (positive) or flats (negative) of the key signature, from the spelled tonic."""
         return spelled_fifths(self.tonic_name, self.mode)
+
+    def move_chord(self, pitches: tuple[int, ...], root: int, other: Key) -> tuple[int, ...]:
+        """A chord written in this key, moved to `other` (its `root` is one of `pitches`).
+
+        A chord of this key's own notes follows the new mode, as melody does (i becomes I in
+        a move to the major). A chromatic chord keeps its quality on a root moved by degree
+        (V/V stays major). In a minor key V keeps its major third and vii° sits on the
+        leading tone, as in practice.
+        """
+        if other == self:
+            return pitches
+        steps = MODES[self.mode]
+        offset = (root - self.tonic) % 12
+        diatonic = all((p - self.tonic) % 12 in steps for p in pitches)
+        new_root = self.map_to(root, other)
+        shape = [p - root for p in pitches]
+        if not diatonic:
+            return tuple(new_root + s for s in shape)
+        degree = steps.index(offset)
+        minor_target = MODES[other.mode][2] == 3 and MODES[other.mode][6] == 10
+        if minor_target and degree == 4 and (4 in shape or 16 in shape):
+            return tuple(new_root + s for s in shape)  # the dominant keeps its leading tone
+        if minor_target and degree == 6 and (3 in shape and 6 in shape):
+            return tuple(new_root + 1 + s for s in shape)  # vii° on the leading tone
+        return tuple(self.map_to(p, other) for p in pitches)
 
     def map_to(self, pitch: int, other: Key) -> int:
         """A pitch written in this key, moved to `other` the nearest way round.
@@ -227,8 +263,9 @@ class Chord:
     text: str
 
     def voicing(self, transpose: int = 0) -> tuple[int, ...]:
-        """Close position, root between C3 and B3, bass note moved below when inverted."""
-        root = 48 + (self.root + transpose) % 12
+        """Close position, root between C3 and B3 (then moved by `transpose` semitones),
+        the bass note moved below when inverted."""
+        root = 48 + self.root % 12 + transpose
         tones = [root + i for i in self.intervals]
         bass_pc = (self.bass + transpose) % 12
         if bass_pc != (self.root + transpose) % 12:
@@ -346,7 +383,7 @@ def name_chord(pitches: tuple[int, ...] | list[int], key: Key | None = None) -> 
     """A chord symbol for sounding pitches (`C`, `Am7`, `F/C`), spelled for `key`; the bass is tried as root first."""
     if not pitches:
         return "N.C."
-    names = FLAT_NAMES if key is not None and key.fifths() < 0 else SHARP_NAMES
+    names = spelling_for(key)
     classes = sorted({p % 12 for p in pitches})
     bass = min(pitches) % 12
     for root in [bass, *(pc for pc in classes if pc != bass)]:

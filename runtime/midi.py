@@ -31,8 +31,9 @@ def key_signature_name(mode: str, fifths: int) -> str:
 
 
 def volume_cc(level_db: float) -> int:
-    """CC7 for a level in dB, on the General MIDI curve (0 dB is 127, -6 dB about 90)."""
-    return max(0, min(127, round(127 * math.pow(10, level_db / 40))))
+    """CC7 for a level in dB on the General MIDI curve, 0 dB being GM's default volume of 100
+    (so -6 dB is about 71, and +4 dB reaches the top, 127)."""
+    return max(0, min(127, round(100 * math.pow(10, level_db / 40))))
 
 
 def pan_cc(pan: float) -> int:
@@ -83,12 +84,9 @@ def part_events(score: Score, index: int) -> list[Timed]:
     events: list[Timed] = []
     if part.program is not None:
         events.append((0, 0, ("program_change", {"channel": program_channel, "program": part.program})))
-    if part.mix.level_db:
-        events.append(
-            (0, 0, ("control_change", {"channel": channel, "control": VOLUME, "value": volume_cc(part.mix.level_db)}))
-        )
-    if part.mix.pan:
-        events.append((0, 0, ("control_change", {"channel": channel, "control": PAN, "value": pan_cc(part.mix.pan)})))
+    # Every part states its volume and pan, so an untouched part is not louder than a lowered one.
+    for control, value in ((VOLUME, volume_cc(part.mix.level_db)), (PAN, pan_cc(part.mix.pan))):
+        events.append((0, 0, ("control_change", {"channel": channel, "control": control, "value": value})))
     current = (channel, part.program)
     for scene in score.scenes:
         for phrase in scene.phrases:

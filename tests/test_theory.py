@@ -371,9 +371,11 @@ def test_chord_symbols(symbol, root, intervals, bass, voiced):
 
 def test_voicing_transposes_the_whole_chord():
     chord = parse_chord_symbol("Am7")
-    assert names(chord, 3) == ["c3", "d#3", "g3", "a#3"]  # Cm7
-    assert names(chord, -9) == ["c3", "d#3", "g3", "a#3"]
+    assert names(chord, 3) == ["c4", "d#4", "g4", "a#4"]  # Cm7, moved up from a3
+    assert names(chord, -9) == ["c3", "d#3", "g3", "a#3"]  # the same chord, moved down
     assert names(parse_chord_symbol("F/C"), 2) == ["d4", "g4", "b4"]  # G/D
+    # transposing by octaves really moves the chord (`| octave 1` on a prog)
+    assert [p + 12 for p in chord.voicing()] == list(chord.voicing(12))
 
 
 @pytest.mark.parametrize(("symbol", "offset", "length"), [("Cxyz", 1, 3), ("Bbxyz", 2, 3), ("F#q", 2, 1)])
@@ -412,7 +414,7 @@ def test_every_voicing_is_sorted_spells_the_chord_and_has_the_bass_lowest(root, 
     assert {p % 12 for p in voicing} == pcs | {bass_pc}
     assert voicing[0] % 12 == bass_pc
     if chord.bass == chord.root:
-        assert 48 <= voicing[0] <= 59  # root position: the root between c3 and b3
+        assert 48 <= voicing[0] - transpose <= 59  # root position: the root between c3 and b3, then moved
 
 
 @pytest.mark.parametrize("symbol", ["Cadd9/D", "A11/D", "G9/A"])
@@ -462,6 +464,8 @@ def test_bar_ticks(numerator, denominator, ticks):
 def test_pitch_names():
     assert pitch_name(60) == "c4"
     assert pitch_name(61) == "c#4"
-    assert pitch_name(61, flats=True) == "db4"
+    assert pitch_name(61, spell_key("Eb", "major")) == "db4"  # spelled for a flat key
+    assert pitch_name(70, spell_key("A", "minor")) == "bb4"  # no accidentals: the usual spelling
+    assert pitch_name(66, spell_key("A", "minor")) == "f#4"
     assert pitch_name(0) == "c-1"
     assert pitch_name(127) == "g9"
