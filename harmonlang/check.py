@@ -320,7 +320,14 @@ def check(program: Program, diagnostics: Diagnostics, library_ok: bool = False) 
     checker.collect_materials(program.user_modules)
     checker.collect_genre_materials()
     for name in list(checker.materials):
-        checker.material(name, ())
+        try:
+            checker.material(name, ())
+        except RecursionError:
+            raise diagnostics.fail(
+                f"`{name}` is defined through too long a chain of names",
+                checker.materials[name].node.name.span,
+                "define it more directly",
+            ) from None
     parts = checker.parts()
     checker.overrides(layers[0], parts)
     stranded = assign_channels([p.routing for p in parts.values() if p.routing])

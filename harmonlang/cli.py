@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -69,7 +70,13 @@ def _compile(path: str, library_ok: bool = False) -> CompileResult | None:
     """Compile and print diagnostics; `-` reads the song from standard input (imports resolve from here)."""
     from harmonlang.compiler import CompileFailure, compile_file
 
-    text = sys.stdin.read() if path == STDIN else None
+    text = None
+    if path == STDIN:
+        try:
+            text = sys.stdin.buffer.read().decode("utf-8")
+        except UnicodeDecodeError as error:
+            print(f"error: cannot read standard input: it is not UTF-8 text (byte {error.start})", file=sys.stderr)
+            return None
     try:
         result = compile_file(STDIN_LABEL if path == STDIN else path, text=text, library_ok=library_ok)
     except CompileFailure as failure:
@@ -138,13 +145,12 @@ def command_build(args: argparse.Namespace) -> int:
     result = _compile(args.file)
     if result is None:
         return EXIT_ERRORS
-    from harmonlang.output import write_atomic
+    from harmonlang.output import write_all_atomic
 
     stem = "stdin" if args.file == STDIN else Path(args.file).name.removesuffix(".circle")
     # Render everything first, so a failure part-way writes nothing at all.
     rendered = {out / f"{stem}{EMITTERS[k][0]}": EMITTERS[k][1](result) for k in kinds}
-    for path, data in rendered.items():
-        write_atomic(path, data)
+    write_all_atomic(rendered)
     if not args.quiet:
         print(f"built {_summary(result)}")
         for path in rendered:
@@ -202,6 +208,15 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(f"harmonc: error: {error.strerror}: {error.filename}", file=sys.stderr)
         return EXIT_ERRORS
+    except Exception as error:  # a bug in harmonc, never the song's fault: say so instead of a traceback
+        if os.environ.get("HARMONC_DEBUG"):
+            raise
+        print(f"harmonc: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        print(
+            "  this is a bug in harmonc; please report it with the song (HARMONC_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Device profiles (from `device NAME { ... }` definitions) and part routing.
 
 A device has outputs (`out drums { channel 10 ... }`); a device without any
-has one output, `main`. `on t8.bass`, `on s1 channel 4`, `on gm "Strings"`
+has one output, `main`. `on t8.bass`, `on s1 channel 4`, `on gm "String Ensemble 1"`
 and `on sp404mk2 bank A` pick an output and its channel and program.
 """
 
@@ -90,6 +90,9 @@ def read_device(definition: n.Definition, diagnostics: Diagnostics) -> Device:
         assert out.block is not None
         name = out.values[0].text if out.values else "main"
         own, _ = _read_block(out.block, "out", diagnostics)
+        for setting in [k for k in own if k not in OUT_FIELDS]:
+            own.pop(setting)
+            diagnostics.error(f"`{setting}` belongs to the device, not to one output", out.block.span)
         outputs[name] = Output(name, **{**shared, **own})
     if not outputs:
         outputs["main"] = Output("main", **shared)
@@ -123,8 +126,11 @@ class Router:
             return None
         options = list(target.options)
         out_span = target.device.span
-        if len(options) >= 2 and options[0].text == "bank":
-            out_name, out_span, options = options[1].text, options[1].span, options[2:]
+        for index, option in enumerate(options[:-1]):
+            if option.text == "bank":  # `bank X` picks the output, wherever it stands
+                out_name, out_span = options[index + 1].text, options[index + 1].span
+                options = options[:index] + options[index + 2 :]
+                break
         output = self._output_for(device, role, out_name or None, out_span)
         if output is None:
             return None

@@ -134,7 +134,7 @@ class SourceCache:
         text = self.texts.get(label)
         if text is None:
             return None
-        lines = text.splitlines()
+        lines = text.split("\n")
         return lines[number - 1] if 0 < number <= len(lines) else ""
 
 
@@ -143,7 +143,8 @@ def render(diagnostic: Diagnostic, sources: SourceCache, colour: bool = False) -
     span = diagnostic.span
     where = f"{span.label()}: " if span else ""
     head = paint(_BOLD, where) + paint(_COLOURS[diagnostic.severity], f"{diagnostic.severity}:")
-    out = [f"{head} {paint(_BOLD, diagnostic.message)}"]
+    message = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in diagnostic.message)
+    out = [f"{head} {paint(_BOLD, message)}"]
     if span is not None:
         out += _quote(span, sources, paint)
     for text, note_span in diagnostic.notes:

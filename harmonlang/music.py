@@ -383,6 +383,11 @@ def read_groove(block: n.Block, diagnostics: Diagnostics) -> Groove:
         if not strings or len(strings) != len(statement.values):
             diagnostics.error(f"`{name}` takes a step grid in quotes", statement.span, f'write `{name} "x...x..."`')
             continue
+        if not any(v.text.strip(" |") for v in strings):
+            diagnostics.error(
+                f"the `{name}` line is empty", strings[0].span, f'write steps such as `{name} "x...x..."`'
+            )
+            continue
         groove.voices[name] = _read_steps(strings, groove.unit, diagnostics)
         groove.spans[name] = statement.name.span
     written = [s for s in block.body if not (isinstance(s, n.Setting) and s.name.text in ("unit", "swing"))]

@@ -203,7 +203,12 @@ class _Loader:
             )
             return
         assert importer.path is not None
-        target = (importer.path.parent / statement.path).resolve()
+        try:
+            target = (importer.path.parent / statement.path).resolve()
+            exists = target.is_file()
+        except (OSError, ValueError) as error:
+            self.diagnostics.error(f"cannot use `{statement.path}`: {why_unreadable(error)}", statement.span)
+            return
         if not target.is_relative_to(self.root):
             self.diagnostics.error(
                 f"`{statement.path}` is outside the project",
@@ -217,7 +222,7 @@ class _Loader:
             return
         if target in self.loaded:
             return
-        if not target.is_file():
+        if not exists:
             self.diagnostics.error(
                 f"cannot find `{statement.path}`",
                 statement.span,

@@ -100,19 +100,30 @@ class LayerBuilder:
             if isinstance(statement, n.Setting):
                 self.setting(statement, scope, container, phrases, level)
             elif isinstance(statement, n.PartOverride):
+                if self.layer.index > 0:
+                    self.diagnostics.error(
+                        "a genre or template cannot change a song's parts", statement.span, "set this in the song"
+                    )
+                    continue
                 self.layer.part_overrides.append(statement)
                 for key, value in (("plays", statement.plays), ("on", statement.target)):
                     if value is not None:
                         self.store(scope, phrases, f"{key}:{statement.part.text}", value, statement.span, container)
             elif isinstance(statement, n.Section):
                 self.section(statement, container, phrases)
-            elif container or phrases:
+            elif container or phrases or (span is not None and self.layer.index == 0) or not self.fits_layer(statement):
                 what = type(statement).__name__.lower()
+                where = "inside the circle" if container or phrases else "in the song header"
+                where = where if self.layer.index == 0 else "in a genre or template"
                 self.diagnostics.error(
-                    f"{_article(what)} cannot stand inside the circle",
+                    f"{_article(what)} cannot stand {where}",
                     statement.span,
-                    "define it at the top level of the file",
+                    "define it at the top level of the song's file",
                 )
+
+    def fits_layer(self, statement: object) -> bool:
+        """At the top of a genre or template: settings, sections and named material only."""
+        return self.layer.index == 0 or isinstance(statement, n.Material)
 
     def setting(self, statement: n.Setting, scope: Scope, container: Container, phrases: Any, level: str) -> None:
         name = statement.name.text

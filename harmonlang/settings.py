@@ -225,9 +225,9 @@ def clock(name: str, values: list[n.Value]) -> dict[str, Any]:
     if role not in ("master", "follow", "off"):
         raise SettingError("`clock` is `master`, `follow DEVICE` or `off`", values[0])
     if role == "follow" and len(values) != 2:
-        raise SettingError(
-            "`clock follow` names the device that sends clock", values[0], "write `clock follow keystep37`"
-        )
+        raise SettingError("`clock follow` names the device that sends clock", values[0], "write `clock follow t8`")
+    if role != "follow" and len(values) != 1:
+        raise SettingError(f"`clock {role}` takes no device", values[1], "only `clock follow DEVICE` names one")
     return {"role": role, "source": values[1].text if len(values) == 2 else None}
 
 

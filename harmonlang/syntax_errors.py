@@ -74,7 +74,7 @@ COMMON_MISTAKES: dict[str, tuple[str, str | None, list[str]]] = {
     ),
     "device-after-on": (
         "`on` needs a device",
-        'write `on s1`, `on t8.bass`, `on gm "Strings"` or `on sp404mk2 bank A`',
+        'write `on s1`, `on t8.bass`, `on gm "String Ensemble 1"` or `on sp404mk2 bank A`',
         ["part x : bass on\n", "part x : bass plays b on\n", "lead on\n", "part x : bass on {", "part x : bass on"],
     ),
     "transform-needs-name": (
@@ -125,7 +125,7 @@ def describe_expected(expected: set[str], parser: Lark) -> str:
 
 def _token_span(file: str, token: Any, text: str) -> Span:
     if getattr(token, "line", None) in (None, -1) or token.type == "$END":
-        lines = text.splitlines() or [""]
+        lines = text.split("\n") or [""]
         return Span(file=file, line=len(lines), col=len(lines[-1]) + 1, end_line=len(lines), end_col=len(lines[-1]) + 2)
     end_col = token.end_column if token.end_line == token.line else token.column + 1
     return Span(
@@ -160,7 +160,7 @@ def _unclosed_brace(text: str) -> tuple[int, int] | None:
 
 
 def _first_word_hint(text: str, line: int) -> str | None:
-    lines = text.splitlines()
+    lines = text.split("\n")
     if not 0 < line <= len(lines):
         return None
     words = lines[line - 1].split()
@@ -210,7 +210,7 @@ def explain_syntax_error(error: UnexpectedInput, text: str, file: str, parser: L
     keyword_hint = _first_word_hint(text, span.line)
     if keyword_hint:
         # `thme hero = ...`: the real mistake is the first word, not where parsing stopped.
-        line_text = text.splitlines()[span.line - 1]
+        line_text = text.split("\n")[span.line - 1]
         word = line_text.split()[0]
         col = line_text.index(word) + 1
         word_span = Span(file=file, line=span.line, col=col, end_line=span.line, end_col=col + len(word))

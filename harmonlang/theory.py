@@ -395,6 +395,8 @@ def name_chord(pitches: tuple[int, ...] | list[int], key: Key | None = None) -> 
 
 def duration_ticks(denominator: int, dots: int, triplet: bool) -> int | None:
     """Ticks of a 1/denominator note with dots; None when not a whole number of ticks."""
+    if denominator <= 0:
+        return None
     base = WHOLE / denominator
     total = base * (2 - 0.5**dots)
     if triplet:

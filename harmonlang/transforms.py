@@ -61,10 +61,20 @@ def _scale_time(material: Material, factor: float) -> Material:
         return round(t * factor)
 
     if isinstance(material, Notes):
-        events = [NoteEvent(scaled(e.start), max(1, scaled(e.dur)), e.pitch, e.vel) for e in material.events]
-        return _notes(material, events, scaled(material.length))
+        # Scale both ends, so no note can end after the material does.
+        events = [
+            NoteEvent(scaled(e.start), max(1, scaled(e.start + e.dur) - scaled(e.start)), e.pitch, e.vel)
+            for e in material.events
+        ]
+        return _notes(
+            material,
+            events,
+            max(scaled(material.length), max((scaled(e.start + e.dur) for e in material.events), default=0)),
+        )
     if isinstance(material, Progression):
-        slots = [replace(s, start=scaled(s.start), dur=scaled(s.dur)) for s in material.slots]
+        slots = [
+            replace(s, start=scaled(s.start), dur=scaled(s.start + s.dur) - scaled(s.start)) for s in material.slots
+        ]
         return replace(material, slots=slots, length=scaled(material.length))
     voices = {
         v: DrumVoice(scaled(d.length), [(scaled(t), vel) for t, vel in d.hits]) for v, d in material.voices.items()
@@ -255,7 +265,25 @@ def apply_transform(material: Material, kind: str, step: n.Transform, diagnostic
         if value is None and given is not None:
             return None
         values.append(value)
+    if name == "repeat" and _size(material) * values[0] > MAX_EVENTS:
+        diagnostics.error(
+            f"this would make {_size(material) * values[0]:,} events; the most one material may hold is {MAX_EVENTS:,}",
+            step.span,
+            "repeat less; a scene loops material by itself",
+        )
+        return None
     return spec.apply(material, *values)
+
+
+MAX_EVENTS = 100_000
+
+
+def _size(material: Material) -> int:
+    if isinstance(material, Notes):
+        return len(material.events)
+    if isinstance(material, Progression):
+        return len(material.slots)
+    return sum(len(v.hits) for v in material.voices.values())
 
 
 def _example(arg: Arg) -> str:
