@@ -23,21 +23,13 @@ from harmonlang.music import (
 )
 from harmonlang.parts import PartChecks, PartDef
 from harmonlang.resolve import LoadedModule, Program
+from harmonlang.roles import ROLES
 from harmonlang.scopes import SCENE_LETTERS, Layer, LayerBuilder, Structure, effective, read_structure
-from harmonlang.settings import ROLES
 from harmonlang.theory import Key, bar_ticks, spell_key
 from harmonlang.transforms import apply_transform
 
 DEFAULT_TEMPLATE = "harmon"
 REQUIRED_DEFAULTS = ("key", "tempo", "meter", "length", "sequences", "scenes", "seed")
-ROLE_KINDS: dict[str, tuple[str, ...]] = {
-    "protagonist": ("theme",),
-    "antagonist": ("theme",),
-    "chords": ("prog", "theme"),
-    "bass": ("theme",),
-    "drums": ("groove",),
-    "samples": ("theme",),
-}
 
 
 @dataclass
@@ -207,18 +199,18 @@ class Checker(PartChecks):
     def expr_kind(self, expr: n.Expr, role: str) -> str:
         if isinstance(expr.base, n.Ref) and expr.base.name in self.materials:
             return self.materials[expr.base.name].kind
-        return "groove" if isinstance(expr.base, n.Block) else ROLE_KINDS[role][0]
+        return "groove" if isinstance(expr.base, n.Block) else ROLES[role].kinds[0]
 
     def part_material(self, expr: n.Expr, role: str, part: str) -> tuple[str | None, Material | None]:
         kind = self.expr_kind(expr, role)
-        if kind not in ROLE_KINDS[role]:
-            wanted = " or ".join(ROLE_KINDS[role])
+        if kind not in ROLES[role].kinds:
+            wanted = " or ".join(ROLES[role].kinds)
             example = {"theme": 'theme NAME = "a4/8 c5/8"', "prog": 'prog NAME = "i VI III VII"'}
             example["groove"] = 'groove NAME = { kick "x...x..." }'
             self.diagnostics.error(
                 f"a {role} part plays a {wanted}, not a {kind}",
                 expr.span,
-                f"give `{part}` a {ROLE_KINDS[role][0]}: `{example[ROLE_KINDS[role][0]]}`, or change its role",
+                f"give `{part}` a {ROLES[role].kinds[0]}: `{example[ROLES[role].kinds[0]]}`, or change its role",
             )
             return None, None
         material = self.evaluate(expr, kind)

@@ -13,10 +13,9 @@ from typing import Any
 from harmonlang import nodes as n
 from harmonlang.diagnostics import Diagnostics, Span, did_you_mean
 from harmonlang.resolve import Program
+from harmonlang.roles import ROLES
 from harmonlang.settings import SETTINGS, SettingError
 
-# General MIDI programs (0-based) for parts routed to a program-list device without one.
-DEFAULT_PROGRAMS = {"protagonist": 80, "antagonist": 81, "chords": 4, "bass": 38, "samples": 0}
 OUT_FIELDS = ("channel", "notes", "accepts", "range", "voices", "programs", "cc")
 
 
@@ -106,7 +105,6 @@ class Router:
     def __init__(self, program: Program, diagnostics: Diagnostics) -> None:
         self.program, self.diagnostics = program, diagnostics
         self.devices: dict[str, Device | None] = {}
-        self.role = ""
 
     def device(self, name: str, span: Span | None) -> Device | None:
         if name not in self.devices:
@@ -115,11 +113,10 @@ class Router:
         return self.devices[name]
 
     def route(self, target: n.Target | None, role: str) -> Routing | None:
-        self.role = role
         if target is None:
             device = self.device("gm", None)
             output = self._output_for(device, role, None, None) if device else None
-            return self._routing(device, output, []) if device and output else None
+            return self._routing(device, output, [], role) if device and output else None
         device_name, _, out_name = target.device.text.partition(".")
         device = self.device(device_name, target.device.span)
         if device is None:
@@ -134,7 +131,7 @@ class Router:
         output = self._output_for(device, role, out_name or None, out_span)
         if output is None:
             return None
-        return self._routing(device, output, options)
+        return self._routing(device, output, options, role)
 
     def _output_for(self, device: Device, role: str, wanted: str | None, span: Span | None) -> Output | None:
         outputs = device.outputs
@@ -157,7 +154,7 @@ class Router:
         self.diagnostics.error(f"{device.name} has several outputs", span, f"write {choices}")
         return None
 
-    def _routing(self, device: Device, output: Output, options: list[n.Value]) -> Routing | None:
+    def _routing(self, device: Device, output: Output, options: list[n.Value], role: str) -> Routing | None:
         channel: int | str = output.channel
         program: int | None = None
         index = 0
@@ -188,7 +185,7 @@ class Router:
                 )
                 return None
         if program is None and output.programs and not output.notes:
-            program = DEFAULT_PROGRAMS.get(self.role, 0)
+            program = ROLES[role].default_program if role in ROLES else 0
         return Routing(
             device.name,
             output.name,

@@ -15,34 +15,15 @@ from harmonlang.devices import Routing
 from harmonlang.diagnostics import Diagnostics
 from harmonlang.ir_version import IR_VERSION
 from harmonlang.music import Groove, Material, Notes, Progression
+from harmonlang.roles import PHRASES, ROLES
 from harmonlang.scopes import SCENE_LETTERS, Entry, effective
 from harmonlang.theory import PPQ, Key, bar_ticks, modulate, name_chord, pitch_name, spell_key
 
-PHRASES = ("A", "B", "A'", "T")
 PHRASE_NAMES = {"A": "chorus A", "B": "bridge B", "A'": "chorus A'", "T": "transition"}
-# What each role does in each phrase when the writer says nothing more specific.
-ROLE_PLAN: dict[str, dict[str, str]] = {
-    "protagonist": {"A": "play", "B": "rest", "A'": "variation", "T": "foreshadow"},
-    "antagonist": {"A": "rest", "B": "play", "A'": "rest", "T": "foreshadow"},
-    "chords": dict.fromkeys(PHRASES, "play"),
-    "bass": dict.fromkeys(PHRASES, "play"),
-    "drums": dict.fromkeys(PHRASES, "play"),
-    "samples": dict.fromkeys(PHRASES, "play"),
-}
-HOLE_KIND = {
-    "protagonist": "melody",
-    "antagonist": "melody",
-    "chords": "harmony",
-    "bass": "bassline",
-    "drums": "groove",
-    "samples": "samples",
-}
 # Settings the score states elsewhere (the key, tempo and meter maps, the scene list),
 # so they are not repeated among a phrase's directives.
 STRUCTURAL = {"key", "modulate", "lift", "tempo", "tempo-drift", "meter", "length", "sequences", "scenes"}
 STRUCTURAL |= {"title", "genre", "circle", "seed", "clock", "acts", "steps"}
-# Roles whose notes name samples or drums rather than pitches: they never move with the key.
-FIXED_PITCH_ROLES = {"drums", "samples"}
 CHORD_VELOCITY = 80
 
 
@@ -228,6 +209,7 @@ class Lowerer:
 
     def cell(self, part: PartDef, frame: Frame) -> dict[str, Any]:
         cell: dict[str, Any] = {"part": part.name}
+        role = ROLES[part.role]
         settings = frame.settings
         route_entry = settings.get(f"on:{part.name}")
         routing: Routing | None = self.song.override_routes.get(id(route_entry.value)) if route_entry else None
@@ -242,29 +224,28 @@ class Lowerer:
         if plays is not None:
             name, material = self.song.override_materials.get(id(plays.value), (None, None))
             source = plays.span
-        action = "play" if plays is not None and plays.phrase else ROLE_PLAN[part.role][frame.kind]
+        action = "play" if plays is not None and plays.phrase else role.plan[frame.kind]
         if action == "rest":
             return {**cell, "status": "rest"}
         if action == "play" and material is not None:
-            at_key = self.song.home_key if part.role in FIXED_PITCH_ROLES else frame.key
+            at_key = self.song.home_key if role.fixed_pitch else frame.key
             # The phrase's harmony is the first chords part that plays written chords here.
-            harmony = frame.harmony if part.role == "chords" and not frame.harmony else None
+            harmony = frame.harmony if role.gives_harmony and not frame.harmony else None
             # A part that plays every phrase runs through the scene and may hold notes over a phrase
             # line; a protagonist, an antagonist or a phrase's own `plays` starts its material afresh.
             start, scene_offset, length, remaining = frame.window
-            every_phrase = set(ROLE_PLAN[part.role].values()) == {"play"}
-            continuous = every_phrase and not (plays is not None and plays.phrase)
+            continuous = role.every_phrase and not (plays is not None and plays.phrase)
             swing = settings["swing"].value if "swing" in settings else 0.0
             window = (start, scene_offset if continuous else 0, length, remaining if continuous else length, swing)
             events, note = self.place(material, at_key, window, frame.bar, routing, harmony)
             self.check_range(part, routing, events, source, frame)
             provenance = {"by": "writer", "material": name, "source": source.label() if source else None, "note": note}
             return {**cell, "status": "literal", "events": events, "provenance": provenance}
-        hole_kind = HOLE_KIND[part.role] if action == "play" else action
+        hole_kind = role.hole if action == "play" else action
         constraints = {
             **frame.context,
             "range": routing.range if routing else [0, 127],
-            "drum_voices": sorted(routing.drum_map) if routing and part.role == "drums" else [],
+            "drum_voices": sorted(routing.drum_map) if routing and role.drum_notes else [],
             "source_material": name,
         }
         hole = {"id": f"{frame.where}/{part.name}", "kind": hole_kind, "constraints": constraints}
@@ -272,7 +253,7 @@ class Lowerer:
 
     def check_range(self, part: PartDef, routing: Routing | None, events: list[Any], source: Any, frame: Frame) -> None:
         """Notes outside the device's range, found after every key change: one warning per part."""
-        if routing is None or part.role == "drums" or part.name in self.range_warned:
+        if routing is None or ROLES[part.role].drum_notes or part.name in self.range_warned:
             return
         low, high = routing.range
         outside = sorted({pitch for _, _, pitch, _ in events if not low <= pitch <= high})
@@ -433,7 +414,7 @@ def lower(song: CheckedSong, diagnostics: Diagnostics | None = None) -> dict[str
                 "port": routing.port,
                 "channel": routing.channel,
                 "program": routing.program,
-                "drum_map": routing.drum_map if part.role == "drums" else {},
+                "drum_map": routing.drum_map if ROLES[part.role].drum_notes else {},
                 "program_channel": routing.program_channel,
                 "range": routing.range,
                 "material": part.material_name,

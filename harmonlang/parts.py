@@ -12,8 +12,9 @@ from harmonlang import nodes as n
 from harmonlang.devices import Router, Routing
 from harmonlang.diagnostics import Diagnostics, Span, did_you_mean, one_of
 from harmonlang.music import Groove, Material, Notes, Progression
+from harmonlang.roles import ROLES
 from harmonlang.scopes import Layer
-from harmonlang.settings import ROLES, SETTINGS, SettingError, level_db, number, send
+from harmonlang.settings import SETTINGS, SettingError, level_db, number, send
 from harmonlang.theory import Key
 
 
@@ -95,7 +96,7 @@ class PartChecks:
         bars = -(-length // bar)
         scene_bars = self.scene_bars
         # A protagonist or antagonist plays single phrases, each starting on the material's first bar.
-        span_bars = scene_bars // 4 if role in ("protagonist", "antagonist") else scene_bars
+        span_bars = scene_bars if ROLES[role].every_phrase else scene_bars // 4
         if bars > span_bars:
             where = f"{span_bars}-bar phrases" if span_bars < scene_bars else f"{scene_bars}-bar scenes"
             self.diagnostics.warning(
@@ -112,14 +113,14 @@ class PartChecks:
         if routing is None:
             return
         output = routing.device if routing.output == "main" else f"{routing.device}.{routing.output}"
-        if role == "drums" and not routing.drum_map:
+        if ROLES[role].drum_notes and not routing.drum_map:
             self.diagnostics.error(
                 f"{output} has no drum notes",
                 route,
                 "route drums to an output with a note map, such as `on gm` or `on t8.drums`",
             )
             return
-        if role not in ("drums", "samples") and routing.drum_map:
+        if not ROLES[role].fixed_pitch and routing.drum_map:
             self.diagnostics.error(
                 f"{output} plays drum voices, not a {role} part's notes",
                 route,

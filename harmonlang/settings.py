@@ -19,7 +19,6 @@ ABOVE_PHRASE = STRUCTURE - {"phrase"}
 SONG = frozenset({"song"})
 PHRASE_NAMES = {"A": "A", "B": "B", "A'": "A'", "A′": "A'", "T": "T"}
 PHRASE_GROUPS = {"chorus": ("A", "A'"), "bridge": ("B",), "transition": ("T",)}
-ROLES = ("protagonist", "antagonist", "chords", "bass", "drums", "samples")
 
 
 class SettingError(ValueError):
