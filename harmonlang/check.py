@@ -52,7 +52,6 @@ class CheckedSong:
     materials: dict[str, MaterialDef]
     parts: dict[str, PartDef]
     home_key: Key
-    home_meter: tuple[int, int]
     override_materials: dict[int, tuple[str | None, Material | None]]
     override_routes: dict[int, Routing | None]
     has_header: bool = True
@@ -370,7 +369,6 @@ def check(program: Program, diagnostics: Diagnostics, library_ok: bool = False) 
         checker.materials,
         parts,
         spell_key(key["tonic"], key["mode"]),
-        (int(meter[0]), int(meter[1])),
         checker.override_materials,
         checker.override_routes,
         bool(songs),

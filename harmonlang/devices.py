@@ -76,7 +76,7 @@ def _read_block(block: n.Block, level: str, diagnostics: Diagnostics) -> tuple[d
         try:
             values[name] = spec.read(name, statement.values)
         except SettingError as error:
-            diagnostics.error(error.message, error.value.span if error.value else statement.span, error.hint)
+            error.report(diagnostics, statement)
     return values, outs
 
 

@@ -8,6 +8,7 @@ becomes an explicit hole with its constraints. The result is the Score IR.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from harmonlang.check import CheckedSong, PartDef
@@ -41,8 +42,14 @@ class Frame:
     where: str
 
 
+@lru_cache(maxsize=256)
+def _key_fields(key: Key) -> tuple[str, str, int]:
+    return key.tonic_name, key.mode, key.fifths()
+
+
 def _key_info(key: Key) -> dict[str, Any]:
-    return {"tonic": key.tonic_name, "mode": key.mode, "fifths": key.fifths()}
+    tonic, mode, fifths = _key_fields(key)
+    return {"tonic": tonic, "mode": mode, "fifths": fifths}
 
 
 def phrase_key(settings: dict[str, Entry]) -> Key:

@@ -367,7 +367,7 @@ def read_groove(block: n.Block, diagnostics: Diagnostics) -> Groove:
             try:
                 groove.swing = read_swing(name, statement.values)
             except SettingError as error:
-                diagnostics.error(error.message, error.value.span if error.value else statement.span, error.hint)
+                error.report(diagnostics, statement)
             continue
         if name not in DRUM_VOICES:
             diagnostics.error(

@@ -178,7 +178,7 @@ class PartChecks:
                 else:
                     mix["pan" if name == "pan" else "level_db"] = readers[name](name, statement.values)
             except SettingError as error:
-                self.diagnostics.error(error.message, error.value.span if error.value else statement.span, error.hint)
+                error.report(self.diagnostics, statement)
         return mix
 
     def overrides(self, layer: Layer, parts: dict[str, PartDef]) -> None:

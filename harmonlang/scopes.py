@@ -10,6 +10,7 @@ settings beat scope-wide ones.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from harmonlang import nodes as n
@@ -17,7 +18,6 @@ from harmonlang.diagnostics import Diagnostics, Span, did_you_mean
 from harmonlang.settings import PHRASE_GROUPS, PHRASE_NAMES, SETTINGS, SettingError, read_setting
 
 Container = tuple[Any, ...]  # (), (act,), (act, step), (act, step, seq), (act, step, seq, letter)
-LAYERS = ("song", "genre", "template")
 LEVEL_OF_DEPTH = ("song", "act", "step", "sequence", "scene")
 SCENE_LETTERS = "ab"
 
@@ -30,10 +30,6 @@ class Entry:
     depth: int  # length of the container: 0 root .. 4 scene
     phrase: bool
     container: Container = ()
-
-    def rank(self) -> tuple[int, int, int]:
-        """Smaller is more specific."""
-        return (self.layer, -self.depth, 0 if self.phrase else 1)
 
 
 @dataclass
@@ -48,7 +44,7 @@ class Structure:
     acts: list[str]
     steps: dict[str, list[str]]
 
-    @property
+    @cached_property
     def act_of(self) -> dict[str, str]:
         return {step: act for act, steps in self.steps.items() for step in steps}
 
@@ -159,7 +155,7 @@ class LayerBuilder:
         try:
             key, value = read_setting(statement)
         except SettingError as error:
-            self.diagnostics.error(error.message, error.value.span if error.value else statement.span, error.hint)
+            error.report(self.diagnostics, statement)
             return
         self.store(scope, phrases, key, value, statement.span, container)
 
@@ -309,7 +305,7 @@ def effective(layers: list[Layer], container: Container, phrase: str | None) -> 
     """Every setting in force at a container (and phrase), most specific winning."""
     merged: dict[str, Entry] = {}
     containers = chain(container)
-    for layer in sorted(layers, key=lambda each: -each.index):
+    for layer in reversed(layers):  # given as song, genre, template: the song's own settings win
         for each in containers:
             scope = layer.scopes.get(each)
             if scope is None:

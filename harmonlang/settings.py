@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harmonlang import nodes as n
+from harmonlang.diagnostics import Diagnostics
 from harmonlang.theory import MODE_ALIASES, MODES, MODULATIONS, TheoryError, spell_key
 
 STRUCTURE = frozenset({"song", "act", "step", "sequence", "scene", "phrase"})
@@ -25,6 +26,10 @@ class SettingError(ValueError):
     def __init__(self, message: str, value: n.Value | None = None, hint: str | None = None) -> None:
         super().__init__(message)
         self.message, self.value, self.hint = message, value, hint
+
+    def report(self, diagnostics: Diagnostics, statement: n.Node) -> None:
+        """Report at the offending value, else at the whole statement."""
+        diagnostics.error(self.message, self.value.span if self.value else statement.span, self.hint)
 
 
 Reader = Callable[[str, list[n.Value]], Any]
