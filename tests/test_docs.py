@@ -47,3 +47,36 @@ def test_every_setting_and_transform_is_documented() -> None:
     text = DOC.read_text(encoding="utf-8")
     missing = [name for name in [*SETTINGS, *TRANSFORMS] if f"`{name}" not in text]
     assert not missing, f"undocumented: {missing}"
+
+
+README = Path(__file__).parent.parent / "README.md"
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def _check_output(folder: Path, name: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> str:
+    from harmonlang.cli import main
+
+    monkeypatch.chdir(folder)
+    assert main(["check", name]) == 1
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("document", "example", "old", "new"),
+    [
+        (README, "minimal.circle", "plays hero\n", "plays hero on s2\n"),
+        (DOC, "digital-dreams.circle", "on t8.drums", "on t9.drums"),
+    ],
+    ids=["readme", "language"],
+)
+def test_sample_errors_are_what_harmonc_prints(document, example, old, new, tmp_path, monkeypatch, capsys) -> None:
+    """The error shown in the README and the language docs, reproduced from the examples."""
+    for source in EXAMPLES.glob("*.circle"):
+        (tmp_path / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    song = tmp_path / example
+    song.write_text(song.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    name = "broken.circle" if document == README else example
+    song.rename(tmp_path / name)
+    printed = _check_output(tmp_path, name, monkeypatch, capsys)
+    first_diagnostic = printed.split("\n\n")[0]
+    assert first_diagnostic in document.read_text(encoding="utf-8")
