@@ -89,10 +89,11 @@ class PartChecks:
 
     def heard_whole(self, material: Material | None, name: str, role: str, span: Span) -> None:
         """Material runs from each scene's start; say when some of it can never be heard."""
-        if material is None or isinstance(material, Groove) or not material.length:
+        if material is None or not material.length:
             return
         bar = self.meter_bar
-        length = material.length if isinstance(material, Notes) else round(material.length * bar / material.bar)
+        # Progressions count in bars of the meter they were written in; notes and drum steps in ticks.
+        length = round(material.length * bar / material.bar) if isinstance(material, Progression) else material.length
         bars = -(-length // bar)
         scene_bars = self.scene_bars
         # A protagonist or antagonist plays single phrases, each starting on the material's first bar.
