@@ -21,9 +21,9 @@ from harmonlang.theory import (
     TheoryError,
     duration_ticks,
     is_chord_symbol,
+    midi_pitch,
     parse_chord_symbol,
     parse_roman,
-    pitch_class,
     spell_key,
 )
 
@@ -150,7 +150,7 @@ class _NoteReader:
     def pitch_of(self, match: re.Match[str], span: Span) -> int | None:
         if match.group("oct") is not None:
             self.octave = int(match.group("oct"))
-        pitch = 12 * (self.octave + 1) + pitch_class(match.group("letter"), "") + _accidental(match.group("acc"))
+        pitch = midi_pitch(match.group("letter"), match.group("acc"), self.octave)
         if not 0 <= pitch <= 127:
             self.diagnostics.error("this note is outside the MIDI range", span, "MIDI notes run from c-1 to g9")
             return None
@@ -262,10 +262,6 @@ class _NoteReader:
         dur = self.duration_of(match, span)
         if pitch is not None and dur:
             self.sound([pitch], dur, self.velocity_of(match, span), bool(match.group("tie")), span)
-
-
-def _accidental(text: str | None) -> int:
-    return {"": 0, "#": 1, "##": 2, "b": -1, "bb": -2, "♯": 1, "♭": -1}[text or ""]
 
 
 def _beats(ticks: int) -> str:

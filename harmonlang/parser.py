@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -55,6 +56,14 @@ def _span_of(file: str, item: Any) -> Span:
         end_line=item.end_line,
         end_col=item.end_column,
     )
+
+
+def _section_builder(kind: str) -> Callable[..., n.Section]:
+    @v_args(meta=True)
+    def build(self: _Builder, meta: Any, children: list[Any]) -> n.Section:
+        return self._section(kind, meta, children)
+
+    return build
 
 
 class _Builder(Transformer):  # type: ignore[type-arg]
@@ -188,29 +197,16 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         return n.Section.model_construct(span=self._span(meta), kind=kind, address=address, block=children[-1])
 
     @v_args(meta=True)
-    def act(self, meta: Any, children: list[Any]) -> n.Section:
-        return self._section("act", meta, children)
-
-    @v_args(meta=True)
-    def step(self, meta: Any, children: list[Any]) -> n.Section:
-        return self._section("step", meta, children)
-
-    @v_args(meta=True)
-    def sequence(self, meta: Any, children: list[Any]) -> n.Section:
-        return self._section("sequence", meta, children)
-
-    @v_args(meta=True)
-    def scene(self, meta: Any, children: list[Any]) -> n.Section:
-        return self._section("scene", meta, children)
-
-    @v_args(meta=True)
-    def phrase(self, meta: Any, children: list[Any]) -> n.Section:
-        return self._section("phrase", meta, children)
-
-    @v_args(meta=True)
     def phrase_group(self, meta: Any, children: list[Any]) -> n.Section:
         kind, block = children
         return n.Section.model_construct(span=self._span(meta), kind=kind, address=None, block=block)
+
+    # `act I { ... }`, `step need { ... }` and so on: one builder each, from one template.
+    act = _section_builder("act")
+    step = _section_builder("step")
+    sequence = _section_builder("sequence")
+    scene = _section_builder("scene")
+    phrase = _section_builder("phrase")
 
     def phrase_group_kind(self, children: list[Token]) -> str:
         return str(children[0])

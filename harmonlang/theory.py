@@ -60,6 +60,11 @@ def pitch_class(letter: str, accidental: str) -> int:
     return (LETTER_PC[letter.lower()] + ACCIDENTALS[accidental]) % 12
 
 
+def midi_pitch(letter: str, accidental: str | None, octave: int) -> int:
+    """The MIDI number of a spelled pitch (c4 = 60); accidentals may cross the octave (b#3 = c4)."""
+    return 12 * (octave + 1) + LETTER_PC[letter.lower()] + ACCIDENTALS[accidental or ""]
+
+
 def pitch_name(midi: int, key: Key | None = None) -> str:
     return f"{spelling_for(key)[midi % 12].lower()}{midi // 12 - 1}"
 

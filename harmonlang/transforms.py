@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from harmonlang import nodes as n
 from harmonlang.diagnostics import Diagnostics, did_you_mean
 from harmonlang.music import DrumVoice, Material, NoteEvent, Notes, Progression
-from harmonlang.theory import PPQ, WHOLE, pitch_class
+from harmonlang.theory import PPQ, WHOLE, midi_pitch
 
 
 @dataclass(frozen=True)
@@ -217,8 +217,7 @@ def _read_arg(arg: Arg, value: n.Value | None, transform: str, diagnostics: Diag
         if not match:
             diagnostics.error(f"`{transform}` takes a pitch such as `c5`", value.span)
             return None
-        accidental = {"": 0, "#": 1, "##": 2, "b": -1, "bb": -2, "♯": 1, "♭": -1}[match.group(2) or ""]
-        return 12 * (int(match.group(3)) + 1) + pitch_class(match.group(1), "") + accidental
+        return midi_pitch(match.group(1), match.group(2), int(match.group(3)))
     if arg.kind == "fraction":
         dots = value.text.count(".")
         if value.kind != "fraction" or value.second not in (1, 2, 4, 8, 16, 32, 64) or dots > 2:
