@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harmonlang import nodes as n
-from harmonlang.devices import Router, Routing, assign_channels
+from harmonlang.devices import Device, Router, Routing, assign_channels
 from harmonlang.diagnostics import Diagnostics, Span, did_you_mean
+from harmonlang.genres import RoleStyle, check_story_names, read_roles
 from harmonlang.music import (
     DRUM_VOICES,
     Material,
@@ -39,6 +40,7 @@ class MaterialDef:
     node: n.Material
     material: Material | None = None
     done: bool = False
+    from_genre: bool = False
 
 
 @dataclass
@@ -56,6 +58,8 @@ class CheckedSong:
     override_routes: dict[int, Routing | None]
     has_header: bool = True
     pipelines: dict[str, tuple[str, Material]] = field(default_factory=dict)
+    genre_roles: dict[str, RoleStyle] = field(default_factory=dict)
+    devices: dict[str, Device] = field(default_factory=dict)  # every device the song plays, follows or mixes on
 
 
 def _header_setting(program: Program, name: str) -> n.Setting | None:
@@ -69,8 +73,11 @@ def _header_setting(program: Program, name: str) -> n.Setting | None:
 
 
 class Checker(PartChecks):
-    def __init__(self, program: Program, diagnostics: Diagnostics, library_ok: bool = False) -> None:
+    def __init__(
+        self, program: Program, diagnostics: Diagnostics, library_ok: bool = False, genre: str | None = None
+    ) -> None:
         self.program, self.diagnostics, self.library_ok = program, diagnostics, library_ok
+        self.genre_override = genre
         self.router = Router(program, diagnostics)
         self.materials: dict[str, MaterialDef] = {}
         self.meter_bar = bar_ticks(4, 4)
@@ -82,11 +89,15 @@ class Checker(PartChecks):
         self.template_span: Span | None = None
         self.scene_bars = 8
         self.genre_block: n.Block | None = None
+        self.genre_roles: dict[str, RoleStyle] = {}
+        self.use_rig = False
 
     # ---- the layers ---------------------------------------------------------------------
     def definition_block(self, kind: str, default: str | None) -> tuple[str | None, n.Block | None]:
         setting = _header_setting(self.program, kind)
         name = setting.values[0].text if setting and setting.values else default
+        if kind == "genre" and self.genre_override is not None:  # `--genre`: the same song in another style
+            name, setting = self.genre_override, None
         if name is None:
             return None, None
         found = self.program.find_definition(kind, name, setting.values[0].span if setting else None, self.diagnostics)
@@ -141,7 +152,9 @@ class Checker(PartChecks):
         """The genre's grooves and progressions, usable by name; the writer's own names win."""
         for statement in self.genre_block.body if self.genre_block else []:
             if isinstance(statement, n.Material) and statement.name.text not in self.materials:
-                self.materials[statement.name.text] = MaterialDef(statement.name.text, statement.kind, statement)
+                self.materials[statement.name.text] = MaterialDef(
+                    statement.name.text, statement.kind, statement, None, False, True
+                )
 
     def material(self, name: str, stack: tuple[str, ...]) -> Material | None:
         definition = self.materials[name]
@@ -288,12 +301,15 @@ class Checker(PartChecks):
             )
 
 
-def check(program: Program, diagnostics: Diagnostics, library_ok: bool = False) -> CheckedSong:
+def check(
+    program: Program, diagnostics: Diagnostics, library_ok: bool = False, genre: str | None = None
+) -> CheckedSong:
     """Give a resolved program its meaning. Raises CompileError listing every problem.
 
     With `library_ok`, a file without a song header is checked as a library module.
+    `genre` replaces the genre the song names (the song keeps its themes and form).
     """
-    checker = Checker(program, diagnostics, library_ok)
+    checker = Checker(program, diagnostics, library_ok, genre)
     # A bad header setting is simply not stored, so checking goes on with the defaults below it.
     structure, layers, template, genre = checker.layers()
     root = effective(layers, (), None)
@@ -319,6 +335,10 @@ def check(program: Program, diagnostics: Diagnostics, library_ok: bool = False) 
                 checker.materials[name].node.name.span,
                 "define it more directly",
             ) from None
+    if "mixer" in root:
+        checker.router.use_mixer(root["mixer"].value, root["mixer"].span)
+    checker.genre_roles = read_roles(checker.genre_block, checker.router, diagnostics)
+    checker.use_rig = "instruments" in root and root["instruments"].value == "rig"
     parts = checker.parts()
     checker.overrides(layers[0], parts)
     stranded = assign_channels([p.routing for p in parts.values() if p.routing])
@@ -345,6 +365,10 @@ def check(program: Program, diagnostics: Diagnostics, library_ok: bool = False) 
         [p.routing for p in parts.values() if p.routing] + [r for r in checker.override_routes.values() if r]
     )
     checker.references(layers, parts, structure)
+    genre_span = next(
+        (d.name.span for (k, nm), (d, _) in program.definitions.items() if k == "genre" and nm == genre), None
+    )
+    check_story_names(layers, checker.materials, structure.act_of, genre_span, diagnostics)
     checker.unused_definitions(structure, genre)
     clock = root.get("clock")
     if clock is not None and clock.value["source"] and clock.layer == 0:
@@ -356,6 +380,11 @@ def check(program: Program, diagnostics: Diagnostics, library_ok: bool = False) 
                 "follow a device whose profile has `clock-out clock ...`, such as t8 or s1",
             )
     diagnostics.stop_if_errors()
+    used = [p.routing.device for p in parts.values() if p.routing]
+    used += [r.device for r in checker.override_routes.values() if r]
+    used += [root[k].value for k in ("mixer",) if k in root]
+    used += [clock.value["source"]] if clock is not None and clock.value["source"] else []
+    devices = {name: found for name in used if (found := checker.router.devices.get(name)) is not None}
     songs = [s for m in program.user_modules for s in m.module.body if isinstance(s, n.Song)]
     title = songs[0].title.text if songs and songs[0].title else root["title"].value if "title" in root else "Untitled"
     key = root["key"].value
@@ -373,4 +402,6 @@ def check(program: Program, diagnostics: Diagnostics, library_ok: bool = False) 
         checker.override_routes,
         bool(songs),
         checker.pipelines,
+        checker.genre_roles,
+        devices,
     )

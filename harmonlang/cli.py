@@ -66,7 +66,7 @@ STDIN = "-"
 STDIN_LABEL = "<stdin>"
 
 
-def _compile(path: str, library_ok: bool = False) -> CompileResult | None:
+def _compile(path: str, library_ok: bool = False, genre: str | None = None) -> CompileResult | None:
     """Compile and print diagnostics; `-` reads the song from standard input (imports resolve from here)."""
     from harmonlang.compiler import CompileFailure, compile_file
 
@@ -78,7 +78,7 @@ def _compile(path: str, library_ok: bool = False) -> CompileResult | None:
             print(f"error: cannot read standard input: it is not UTF-8 text (byte {error.start})", file=sys.stderr)
             return None
     try:
-        result = compile_file(STDIN_LABEL if path == STDIN else path, text=text, library_ok=library_ok)
+        result = compile_file(STDIN_LABEL if path == STDIN else path, text=text, library_ok=library_ok, genre=genre)
     except CompileFailure as failure:
         _report(failure.diagnostics, failure.sources)
         return None
@@ -119,7 +119,7 @@ def _definitions(result: CompileResult) -> str:
 def command_check(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for path in args.files:
-        result = _compile(path, library_ok=True)
+        result = _compile(path, library_ok=True, genre=args.genre)
         if result is None:
             status = EXIT_ERRORS
         elif not args.quiet and not result.checked.has_header:
@@ -142,7 +142,7 @@ def command_build(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         print(f"harmonc: error: -o {args.output} is a file; outputs go in a folder", file=sys.stderr)
         return EXIT_USAGE
-    result = _compile(args.file)
+    result = _compile(args.file, genre=args.genre)
     if result is None:
         return EXIT_ERRORS
     from harmonlang.output import write_all_atomic
@@ -178,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="check songs and report every problem")
     check.add_argument("files", nargs="+", metavar="FILE", help="songs to check; `-` reads one from standard input")
     check.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    check.add_argument("--genre", metavar="GENRE", help="check the songs in another genre")
     check.set_defaults(run=command_check)
     build = commands.add_parser("build", help="compile a song and write its outputs")
     build.add_argument("file", metavar="FILE", help="the song; `-` reads it from standard input")
@@ -186,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--emit", default="ir,midi", metavar="KINDS", help=f"comma-separated: {', '.join(EMITTERS)} (default: ir,midi)"
     )
     build.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    build.add_argument(
+        "--genre", metavar="GENRE", help="re-render the song in another genre, keeping its themes and form"
+    )
     build.set_defaults(run=command_build)
     schema = commands.add_parser("schema", help="print the Score IR's JSON Schema")
     schema.add_argument("-o", "--output", metavar="FILE", help="write to a file instead")

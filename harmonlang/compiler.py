@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from harmonlang.check import CheckedSong, check
 from harmonlang.diagnostics import CompileError, Diagnostic, Diagnostics, SourceCache, in_source_order
-from harmonlang.lower import lower
 from harmonlang.nodes import Module
 from harmonlang.resolve import Program, resolve
+from harmonlang.song_info import lower
 
 if TYPE_CHECKING:
     from harmonlang.ir import Score
@@ -49,17 +49,20 @@ class CompileFailure(Exception):
         self.diagnostics, self.sources = diagnostics, sources
 
 
-def compile_file(path: str, text: str | None = None, library_ok: bool = False) -> CompileResult:
+def compile_file(
+    path: str, text: str | None = None, library_ok: bool = False, genre: str | None = None
+) -> CompileResult:
     """Compile one song to the Score IR. Raises CompileFailure with every diagnostic.
 
     With `library_ok`, a file without a song header (one meant to be imported) is
-    checked too; its IR is the template's defaults around its parts.
+    checked too; its IR is the template's defaults around its parts. `genre`
+    re-renders the song in another genre, keeping its themes and form.
     """
     diagnostics = Diagnostics()
     sources = SourceCache()
     try:
         program = resolve(path, diagnostics, text, sources)
-        checked = check(program, diagnostics, library_ok)
+        checked = check(program, diagnostics, library_ok, genre)
         ir = lower(checked, diagnostics)
     except CompileError:
         raise CompileFailure(in_source_order(diagnostics.items), sources) from None

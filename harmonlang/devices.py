@@ -15,6 +15,7 @@ from harmonlang.diagnostics import Diagnostics, Span, did_you_mean
 from harmonlang.resolve import Program
 from harmonlang.roles import ROLES
 from harmonlang.settings import SETTINGS, SettingError
+from harmonlang.styles import BUILTIN_SENDS
 
 OUT_FIELDS = ("channel", "notes", "accepts", "range", "voices", "programs", "cc")
 
@@ -39,6 +40,37 @@ class Device:
     settings: dict[str, Any]
     outputs: dict[str, Output]
     span: Span | None
+    buses: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_ir(self) -> dict[str, Any]:
+        """What the runtime needs to talk to the unit: ports, clock behaviour, sample rules, buses."""
+        settings = self.settings
+        return {
+            "title": self.title,
+            "about": settings.get("about"),
+            "kind": settings.get("kind"),
+            "midi": settings.get("midi", True),
+            "port": self.port,
+            "clock_in": settings.get("clock-in", []),
+            "clock_out": settings.get("clock-out", []),
+            "clock_setup": settings.get("clock-setup"),
+            "clock_forward": settings.get("clock-forward", False),
+            "sync_sources": settings.get("sync-sources", []),
+            "note_off": settings.get("note-off", True),
+            "program_channel": settings.get("program-channel"),
+            "program_range": settings.get("program-range", [0, 127]),
+            "samples": {
+                key.removeprefix("sample-"): settings[key]
+                for key in ("sample-formats", "sample-bits", "sample-rates", "sample-names", "sample-folders")
+                if key in settings
+            },
+            "buses": self.buses,
+            "outputs": {
+                name: {"channel": out.channel, "notes": out.notes, "accepts": out.accepts, "range": out.range,
+                       "voices": out.voices, "cc": out.cc}
+                for name, out in self.outputs.items()
+            },
+        }  # fmt: skip
 
 
 @dataclass
@@ -67,9 +99,9 @@ def _read_block(block: n.Block, level: str, diagnostics: Diagnostics) -> tuple[d
             hint = did_you_mean(name, [k for k, s in SETTINGS.items() if level in s.levels]) or "see docs/language.md"
             diagnostics.error(f"`{name}` is not a device setting", statement.name.span, hint)
             continue
-        if name == "out":
+        if name in ("out", "bus"):
             if level != "device" or statement.block is None:
-                diagnostics.error("`out NAME { ... }` stands directly in a device", statement.span)
+                diagnostics.error(f"`{name} NAME {{ ... }}` stands directly in a device", statement.span)
                 continue
             outs.append(statement)
             continue
@@ -85,18 +117,23 @@ def read_device(definition: n.Definition, diagnostics: Diagnostics) -> Device:
     settings, outs = _read_block(definition.block, "device", diagnostics)
     shared = {k: v for k, v in settings.items() if k in OUT_FIELDS}
     outputs: dict[str, Output] = {}
+    buses: dict[str, dict[str, Any]] = {}
     for out in outs:
         assert out.block is not None
         name = out.values[0].text if out.values else "main"
+        if out.name.text == "bus":
+            bus, _ = _read_block(out.block, "bus", diagnostics)
+            buses[name] = {"title": bus.get("title", name), "effect": bus.get("effect"), "side": bus.get("side")}
+            continue
         own, _ = _read_block(out.block, "out", diagnostics)
         for setting in [k for k in own if k not in OUT_FIELDS]:
             own.pop(setting)
             diagnostics.error(f"`{setting}` belongs to the device, not to one output", out.block.span)
         outputs[name] = Output(name, **{**shared, **own})
-    if not outputs:
+    if not outputs and settings.get("midi", True):
         outputs["main"] = Output("main", **shared)
     title = settings.get("title", definition.name.text)
-    return Device(definition.name.text, title, settings.get("port"), settings, outputs, definition.name.span)
+    return Device(definition.name.text, title, settings.get("port"), settings, outputs, definition.name.span, buses)
 
 
 class Router:
@@ -105,6 +142,24 @@ class Router:
     def __init__(self, program: Program, diagnostics: Diagnostics) -> None:
         self.program, self.diagnostics = program, diagnostics
         self.devices: dict[str, Device | None] = {}
+        self.sends: tuple[str, ...] = BUILTIN_SENDS  # and the mixer's buses, once it is known
+
+    def use_mixer(self, name: str, span: Span | None) -> None:
+        mixer = self.device(name, span)
+        if mixer is None:
+            return
+        if mixer.settings.get("kind") != "mixer":
+            self.diagnostics.error(f"{name} is not a mixer", span, "name a device with `kind mixer`, such as zoom-l12")
+            return
+        self.sends = (*BUILTIN_SENDS, *mixer.buses)
+
+    def check_send(self, value: n.Value | None) -> None:
+        if value is not None and value.text not in self.sends:
+            self.diagnostics.error(
+                f"no send `{value.text}`",
+                value.span,
+                did_you_mean(value.text, self.sends) or f"sends here: {', '.join(self.sends)}",
+            )
 
     def device(self, name: str, span: Span | None) -> Device | None:
         if name not in self.devices:
@@ -120,6 +175,15 @@ class Router:
         device_name, _, out_name = target.device.text.partition(".")
         device = self.device(device_name, target.device.span)
         if device is None:
+            return None
+        if not device.outputs:
+            self.diagnostics.error(
+                f"{device.name} has no MIDI, so no part can play on it",
+                target.device.span,
+                f"route parts to an instrument; send to {device.name}'s buses with `send NAME 0.3`"
+                if device.buses
+                else "route parts to an instrument",
+            )
             return None
         options = list(target.options)
         out_span = target.device.span

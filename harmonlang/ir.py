@@ -98,6 +98,11 @@ class Phrase(_Model):
     cells: list[Cell]
 
 
+class Arc(_Model):
+    energy: float | None = None
+    tension: float | None = None
+
+
 class Scene(_Model):
     id: str = Field(description="<act>.<step>.<sequence><scene>, e.g. IIa.search.2b")
     act: str
@@ -109,6 +114,7 @@ class Scene(_Model):
     end: int
     bars: int
     meter: list[int]
+    arc: Arc = Field(description="the story's targets for this scene, from 0 to 1; null where none is set")
     phrases: list[Phrase]
 
 
@@ -161,10 +167,69 @@ class MaterialInfo(_Model):
     chords: list[str] = []
     transpose: int = Field(0, description="semitones a progression is moved from its written chords")
     voices: list[str] = []
+    hits: dict[str, list[tuple[int, int]]] = Field({}, description="a groove's [tick, velocity] hits per voice")
+    voice_lengths: dict[str, int] = Field({}, description="each voice's loop length in ticks")
+    swing: float | None = None
+
+
+class RoleStyle(_Model):
+    program: int | None = Field(description="the General MIDI program (0-127) that plays the role")
+    program_name: str | None
+    rig: str | None = Field(description="the rig device that plays the role, written as after `on`")
+    style: str | None
+    mix: Mix
+
+
+class Style(_Model):
+    """The genre's style in force for the whole song; phrase directives override it locally."""
+
+    genre: str | None
+    about: str | None
+    tempo_range: list[int] | None
+    swing: float
+    scales: list[str]
+    chords: list[str] = Field(description="chord qualities, as chord-symbol suffixes")
+    bass_style: str | None
+    compression: dict[str, Any] = Field(description="name, ratio, attack_ms, release_ms, threshold_db, sidechain")
+    reverb: dict[str, Any] = Field(description="name, room_size, damping, wet")
+    grooves: list[str] = Field(description="the genre's grooves, in `materials`")
+    progressions: list[str] = Field(description="the genre's progressions, in `materials`")
+    roles: dict[str, RoleStyle]
+    mixer: str | None
+
+
+class DeviceOutput(_Model):
+    channel: int | str
+    notes: dict[str, int]
+    accepts: dict[str, int]
+    range: list[int]
+    voices: int
+    cc: dict[str, int]
+
+
+class DeviceInfo(_Model):
+    """A device profile as the runtime needs it: ports, clock behaviour, sample rules, buses."""
+
+    title: str
+    about: str | None
+    kind: str | None
+    midi: bool
+    port: str | None = Field(description="a pattern matched against MIDI port names, case-insensitively")
+    clock_in: list[str] = Field(description="clock messages it obeys: clock, start, stop, continue, spp")
+    clock_out: list[str] = Field(description="clock messages it sends")
+    clock_setup: str | None
+    clock_forward: bool
+    sync_sources: list[str]
+    note_off: bool
+    program_channel: int | None
+    program_range: list[int]
+    samples: dict[str, Any]
+    buses: dict[str, dict[str, Any]]
+    outputs: dict[str, DeviceOutput]
 
 
 class Score(_Model):
-    ir_version: Literal["1.0"] = IR_VERSION
+    ir_version: Literal["1.1"] = IR_VERSION
     title: str
     source: str
     genre: str | None
@@ -176,6 +241,8 @@ class Score(_Model):
     clock: Clock
     parts: list[PartInfo]
     materials: dict[str, MaterialInfo] = {}
+    style: Style
+    devices: dict[str, DeviceInfo] = {}
     tempo_map: list[TempoPoint]
     meter_map: list[MeterPoint]
     key_map: list[KeyPoint]

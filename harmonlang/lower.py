@@ -13,8 +13,6 @@ from typing import Any
 
 from harmonlang.check import CheckedSong, PartDef
 from harmonlang.devices import Routing
-from harmonlang.diagnostics import Diagnostics
-from harmonlang.ir_version import IR_VERSION
 from harmonlang.music import Groove, Material, Notes, Progression
 from harmonlang.roles import PHRASES, ROLES
 from harmonlang.scopes import SCENE_LETTERS, Entry, effective
@@ -26,6 +24,9 @@ PHRASE_NAMES = {"A": "chorus A", "B": "bridge B", "A'": "chorus A'", "T": "trans
 STRUCTURAL = {"key", "modulate", "lift", "tempo", "tempo-drift", "meter", "length", "sequences", "scenes"}
 STRUCTURAL |= {"title", "genre", "circle", "seed", "clock", "acts", "steps"}
 CHORD_VELOCITY = 80
+# Style words stated for the whole song travel once, in the IR's `style`, not in every phrase.
+SONG_STYLE = {"scales", "chords", "bass-style", "compression", "reverb", "tempo-range", "about", "mixer", "instruments"}
+ARC = ("energy", "tension")  # the story's arc: a target per scene
 
 
 @dataclass
@@ -83,6 +84,7 @@ class Lowerer:
         self.spans: dict[tuple[Any, ...], tuple[int, int]] = {}
         self.warnings: list[tuple[str, Any, str]] = []
         self.range_warned: set[str] = set()
+        self.members: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}  # the scenes in each act, step, sequence
 
     def mark(self, series: list[dict[str, Any]], tick: int, **values: Any) -> None:
         last = series[-1] if series else None
@@ -109,6 +111,7 @@ class Lowerer:
                         end = tick + settings["length"].value * bar_ticks(*settings["meter"].value)
                         plan.append((container, tick))
                         for depth in range(len(container) + 1):
+                            self.members.setdefault(container[:depth], []).append(container)
                             begun = self.spans.get(container[:depth], (tick, end))[0]
                             self.spans[container[:depth]] = (begun, end)
                         tick = end
@@ -138,6 +141,7 @@ class Lowerer:
             "end": tick,
             "bars": bars,
             "meter": [numerator, denominator],
+            "arc": {name: self.at_scene(settings[name], container) if name in settings else None for name in ARC},
             "phrases": phrases,
         }
 
@@ -152,9 +156,11 @@ class Lowerer:
         drift = settings.get("tempo-drift")
         bpm, bpm_end = self.tempo_ramp(start, length, settings["tempo"].value, drift, meter)
         directives = {
-            k: e.value
+            k: self.at_scene(e, container)
             for k, e in settings.items()
-            if k not in STRUCTURAL and not k.startswith(("plays:", "on:", "mix:"))
+            if k not in STRUCTURAL
+            and not k.startswith(("plays:", "on:", "mix:"))
+            and not (k in SONG_STYLE and e.depth == 0 and not e.phrase)
         }
         mix = self.mix(settings)
         if mix:
@@ -185,6 +191,15 @@ class Lowerer:
             "directives": directives,
             "cells": cells,
         }
+
+    def at_scene(self, entry: Entry, scene: tuple[Any, ...]) -> Any:
+        """A ramp (`energy 0.3 to 0.8`) rises across the scenes of the scope where it is stated."""
+        value = entry.value
+        if not (isinstance(value, dict) and "from" in value and "to" in value):
+            return value
+        members = self.members.get(entry.container, [scene])
+        position = members.index(scene) / (len(members) - 1) if len(members) > 1 and scene in members else 0.0
+        return round(value["from"] + (value["to"] - value["from"]) * position, 3)
 
     def mix(self, settings: dict[str, Entry]) -> dict[str, Any]:
         """Each part's mix here: its own `mix` setting, else its role's (the template speaks in roles)."""
@@ -380,70 +395,3 @@ def _repeats(loop: int, offset: int, length: int) -> range:
 
 def _event(tick: int, dur: int, pitch: int, vel: int) -> tuple[int, int, int, int]:
     return (tick, max(dur, 1), pitch, vel)
-
-
-def _material_info(kind: str, material: Material | None) -> dict[str, Any] | None:
-    if material is None:
-        return None
-    info: dict[str, Any] = {"kind": kind, "length": material.length}
-    if isinstance(material, Notes):
-        info["events"] = [_event(e.start, e.dur, e.pitch, e.vel) for e in material.events]
-    elif isinstance(material, Progression):
-        info["chords"] = [s.text for s in material.slots]
-        info["transpose"] = material.transpose
-    else:
-        info["voices"] = list(material.voices)
-    return info
-
-
-def lower(song: CheckedSong, diagnostics: Diagnostics | None = None) -> dict[str, Any]:
-    """Expand a checked song into Score IR data (plain JSON; `harmonlang.ir.Score` validates it).
-
-    What only the expanded song reveals (notes out of a device's range after a key
-    change) is reported as warnings into `diagnostics`.
-    """
-    lowerer = Lowerer(song)
-    body = lowerer.lower()
-    for message, span, hint in lowerer.warnings if diagnostics is not None else []:
-        diagnostics.warning(message, span, hint)
-    root = effective(song.layers, (), None)
-    clock = root["clock"].value if "clock" in root else {"role": "off", "source": None}
-    parts = []
-    for part in song.parts.values():
-        routing = part.routing
-        assert routing is not None
-        parts.append(
-            {
-                "name": part.name,
-                "role": part.role,
-                "device": routing.device,
-                "output": routing.output,
-                "port": routing.port,
-                "channel": routing.channel,
-                "program": routing.program,
-                "drum_map": routing.drum_map if ROLES[part.role].drum_notes else {},
-                "program_channel": routing.program_channel,
-                "range": routing.range,
-                "material": part.material_name,
-                "mix": part.mix,
-            }
-        )
-    named = [(name, d.kind, d.material) for name, d in song.materials.items()]
-    named += [(name, kind, material) for name, (kind, material) in song.pipelines.items()]
-    materials = {name: info for name, kind, m in named if (info := _material_info(kind, m)) is not None}
-    data = {
-        "title": song.title,
-        "source": song.program.entry.label,
-        "genre": song.genre,
-        "template": song.template,
-        "seed": root["seed"].value,
-        "home_key": _key_info(song.home_key),
-        "clock": clock,
-        "parts": parts,
-        "materials": materials,
-        "tempo_map": lowerer.tempo_map,
-        "meter_map": lowerer.meter_map,
-        "key_map": lowerer.key_map,
-        **body,
-    }
-    return {"ir_version": IR_VERSION, "ppq": PPQ, **data}

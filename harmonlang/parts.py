@@ -11,6 +11,7 @@ from typing import Any
 from harmonlang import nodes as n
 from harmonlang.devices import Router, Routing
 from harmonlang.diagnostics import Diagnostics, Span, did_you_mean, one_of
+from harmonlang.genres import RoleStyle, genre_routing
 from harmonlang.music import Groove, Material, Notes, Progression
 from harmonlang.roles import ROLES
 from harmonlang.scopes import Layer
@@ -54,6 +55,8 @@ class PartChecks:
     override_routes: dict[int, Routing | None]
     override_owner: dict[int, str]
     override_spans: dict[int, Span]
+    genre_roles: dict[str, RoleStyle]
+    use_rig: bool
 
     def part_material(self, expr: n.Expr, role: str, part: str) -> tuple[str | None, Material | None]:
         raise NotImplementedError
@@ -78,14 +81,17 @@ class PartChecks:
             )
             return
         material_name, material = self.part_material(node.plays, role, name) if node.plays else (None, None)
-        routing = self.router.route(node.target, role)
+        if node.target is None:
+            routing = genre_routing(self.router, self.genre_roles.get(role), self.use_rig, role)
+        else:
+            routing = self.router.route(node.target, role)
         where = node.target.span if node.target else node.name.span
         self.playable(material, routing, role, node.plays.span if node.plays else where, where)
         if node.plays is not None:
             self.heard_whole(
                 material, f"`{material_name}`" if material_name else "this material", role, node.plays.span
             )
-        parts[name] = PartDef(name, role, node, material, material_name, routing, self.part_mix(node))
+        parts[name] = PartDef(name, role, node, material, material_name, routing, self.part_mix(node, role))
 
     def heard_whole(self, material: Material | None, name: str, role: str, span: Span) -> None:
         """Material runs from each scene's start; say when some of it can never be heard."""
@@ -145,8 +151,12 @@ class PartChecks:
                         f"it plays {', '.join(sorted(routing.drum_map))}",
                     )
 
-    def part_mix(self, node: n.Part) -> dict[str, Any]:
+    def part_mix(self, node: n.Part, role: str) -> dict[str, Any]:
+        """The part's own level, pan and sends over its genre's mix template for the role."""
+        template = self.genre_roles.get(role)
         mix: dict[str, Any] = {"level_db": 0.0, "pan": 0.0, "sends": {}}
+        if template is not None:
+            mix = {**template.mix, "sends": dict(template.mix["sends"])}
         readers = {"level": level_db, "pan": number(-1, 1)}
         seen: dict[str, Span] = {}
         for statement in node.block.body if node.block else []:
@@ -173,6 +183,7 @@ class PartChecks:
                 continue
             try:
                 if name == "send":
+                    self.router.check_send(statement.values[0] if statement.values else None)
                     mix["sends"][statement.values[0].text if statement.values else ""] = send(name, statement.values)[
                         "amount"
                     ]

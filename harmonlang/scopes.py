@@ -140,6 +140,10 @@ class LayerBuilder:
             )
             return
         allowed = set(spec.levels)
+        if self.layer.index == 1 and "genre" in allowed:
+            allowed |= {"song"}  # a genre's own settings stand at its top
+            if name == "role":
+                return  # read with its block by harmonlang.genres
         if self.template:
             allowed |= {"song"} if "circle" in allowed else set()
             allowed |= {"act"} if "circle-act" in allowed else set()

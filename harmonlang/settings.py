@@ -13,7 +13,8 @@ from typing import Any
 
 from harmonlang import nodes as n
 from harmonlang.diagnostics import Diagnostics
-from harmonlang.theory import MODE_ALIASES, MODES, MODULATIONS, TheoryError, spell_key
+from harmonlang.styles import BASS_STYLES, COMPRESSION, FEELS, RESOLVES, REVERBS, SUBSTITUTIONS
+from harmonlang.theory import MODE_ALIASES, MODES, MODULATIONS, QUALITIES, SCALES, TheoryError, spell_key
 
 STRUCTURE = frozenset({"song", "act", "step", "sequence", "scene", "phrase"})
 ABOVE_PHRASE = STRUCTURE - {"phrase"}
@@ -256,6 +257,13 @@ def midi_range(name: str, values: list[n.Value]) -> list[int]:
     return [int(value.number), int(value.second)]
 
 
+def words_and_values(name: str, values: list[n.Value]) -> list[str]:
+    """Raw words, checked by whoever reads them (a device target, say)."""
+    if not values:
+        raise SettingError(f"`{name}` needs a value", None)
+    return [v.text for v in values]
+
+
 def strings(name: str, values: list[n.Value]) -> list[str]:
     if not values or any(v.kind != "string" for v in values):
         raise SettingError(f"`{name}` takes one or more texts in quotes", values[0] if values else None)
@@ -294,16 +302,118 @@ def channel_or_auto(name: str, values: list[n.Value]) -> int | str:
     return number(1, 16, integer=True)(name, values)
 
 
+def ramp(name: str, values: list[n.Value]) -> float | dict[str, float]:
+    """`energy 0.6`, or `energy 0.3 to 0.8` rising across the scenes where it is stated."""
+    if len(values) == 3 and values[1].text == "to":
+        low = number(0, 1, (None, "%"))(name, values[:1])
+        high = number(0, 1, (None, "%"))(name, values[2:])
+        return {"from": low, "to": high}
+    if len(values) > 1:
+        raise SettingError(f"`{name}` takes a level, or `FROM to TO`", values[1], f"write `{name} 0.3 to 0.8`")
+    return number(0, 1, (None, "%"))(name, values)
+
+
+def whole_range(low: int, high: int) -> Reader:
+    def read(name: str, values: list[n.Value]) -> list[int]:
+        _count(name, values, 1, 1)
+        value = values[0]
+        whole = value.kind == "range" and value.number == int(value.number) and value.second == int(value.second)
+        if not whole or not low <= value.number <= value.second <= high:
+            raise SettingError(f"`{name}` takes a range of whole numbers from {low} to {high}", value)
+        return [int(value.number), int(value.second)]
+
+    return read
+
+
+def one_of_table(table: dict[str, object] | tuple[str, ...]) -> Reader:
+    """One word from a vocabulary table; a misspelling gets a did-you-mean."""
+
+    def read(name: str, values: list[n.Value]) -> str:
+        _count(name, values, 1, 1)
+        return _known(name, values[0], table)
+
+    return read
+
+
+def some_of_table(table: dict[str, object] | tuple[str, ...]) -> Reader:
+    def read(name: str, values: list[n.Value]) -> list[str]:
+        if not values:
+            raise SettingError(f"`{name}` takes one or more words", None)
+        found = [_known(name, value, table) for value in values]
+        return list(dict.fromkeys(found))
+
+    return read
+
+
+def _known(name: str, value: n.Value, table: dict[str, object] | tuple[str, ...]) -> str:
+    if value.text in table:
+        return value.text
+    from harmonlang.diagnostics import did_you_mean
+
+    shown = ", ".join(table)
+    raise SettingError(
+        f"`{name}` has no `{value.text}`", value, did_you_mean(value.text, table) or f"choose from {shown}"
+    )
+
+
+def chord_vocabulary(name: str, values: list[n.Value]) -> list[str]:
+    """`chords "maj7 m7 7 9"`: the chord qualities a genre uses, as chord-symbol suffixes."""
+    _count(name, values, 1, 1)
+    value = values[0]
+    if value.kind != "string":
+        raise SettingError("`chords` takes chord qualities in quotes", value, 'write `chords "maj m 7 m7 maj7"`')
+    qualities: list[str] = []
+    offset = 0
+    for word_text in value.text.split(" "):
+        if word_text and word_text not in QUALITIES:
+            from harmonlang.diagnostics import did_you_mean
+
+            raise SettingError(
+                f"unknown chord quality `{word_text}`",
+                value.model_copy(update={"span": value.span.at(1 + offset, len(word_text))}),
+                did_you_mean(word_text, QUALITIES) or "qualities are chord-symbol suffixes: maj m 7 m7 maj7 dim 9 ...",
+            )
+        if word_text:
+            qualities.append(word_text)
+        offset += len(word_text) + 1
+    if not qualities:
+        raise SettingError("`chords` lists at least one quality", value)
+    return qualities
+
+
+def numbers(low: float, high: float) -> Reader:
+    def read(name: str, values: list[n.Value]) -> list[int]:
+        if not values or any(v.kind != "number" or v.unit or not low <= v.number <= high for v in values):
+            bad = next((v for v in values if v.kind != "number" or not low <= v.number <= high), None)
+            raise SettingError(f"`{name}` takes whole numbers from {_shown(low)} to {_shown(high)}", bad)
+        return [int(v.number) for v in values]
+
+    return read
+
+
+CLOCK_MESSAGES = {
+    "clock": "timing clock, 24 per quarter note (F8)",
+    "start": "Start (FA)",
+    "stop": "Stop (FC)",
+    "continue": "Continue (FB)",
+    "spp": "Song Position Pointer (F2), counted in 16th notes",
+}
+SYNC_SOURCES = ("internal", "usb", "midi", "sync-in")
+DEVICE_KINDS = ("synth", "drum-machine", "sampler", "controller", "mixer", "sound-module")
+BUS_EFFECTS = ("distortion", "compressor", "reverb", "delay")
+
+
 def _shown(number: float) -> str:
     return str(int(number)) if number == int(number) else f"{number:g}"
 
 
-PART = frozenset({"part"})
+PART = frozenset({"part", "role"})
 DEVICE = frozenset({"device", "out"})
+STYLE = STRUCTURE | {"genre"}
 
 SETTINGS: dict[str, SettingSpec] = {
     # the song
-    "title": SettingSpec(text, SONG | {"device"}, "the song's or device's title", 'title "Digital Dreams"'),
+    "title": SettingSpec(text, SONG | {"device", "bus"}, "the song's or device's title", 'title "Digital Dreams"'),
     "genre": SettingSpec(
         word, SONG, "the genre from stdlib/genres whose defaults fill what you leave open", "genre house"
     ),
@@ -328,7 +438,12 @@ SETTINGS: dict[str, SettingSpec] = {
         number(-12, 12, (None, "st"), integer=True), STRUCTURE, "raise the key by semitones", "lift +1"
     ),
     # the story's directives, read by the agents
-    "energy": SettingSpec(number(0, 1, (None, "%")), STRUCTURE, "target intensity from 0 to 1", "energy 0.8"),
+    "energy": SettingSpec(
+        ramp, STRUCTURE, "target intensity from 0 to 1, or a rise across the scenes here", "energy 0.3 to 0.8"
+    ),
+    "tension": SettingSpec(
+        ramp, STRUCTURE, "target harmonic and rhythmic tension, 0 to 1, or a rise", "tension 0.2 to 0.6"
+    ),
     "dissonance": SettingSpec(number(0, 1, (None, "%")), STRUCTURE, "how far harmony strays, 0 to 1", "dissonance 0.2"),
     "syncopation": SettingSpec(number(0, 1, (None, "%")), STRUCTURE, "off-beat weight, 0 to 1", "syncopation 0.6"),
     "density": SettingSpec(number(0, 1, (None, "%")), STRUCTURE, "how busy the parts are, 0 to 1", "density 0.4"),
@@ -342,6 +457,47 @@ SETTINGS: dict[str, SettingSpec] = {
     ),
     "reorchestrate": SettingSpec(flag, STRUCTURE, "give earlier motifs new instruments (Return)", "reorchestrate"),
     "fuse": SettingSpec(fuse, STRUCTURE, "merge two themes or parts (Change)", "fuse hero shadow in transition"),
+    "disintegrate": SettingSpec(
+        number(0, 1, (None, "%")), STRUCTURE, "how far the rhythm falls apart, 0 to 1 (Take)", "disintegrate 0.5"
+    ),
+    "pattern": SettingSpec(word, STRUCTURE, "the groove a drum hole starts from", "pattern fill"),
+    "progression": SettingSpec(word, STRUCTURE, "the progression a harmony hole starts from", "progression typical"),
+    "substitute": SettingSpec(
+        some_of_table(SUBSTITUTIONS), STRUCTURE, "harmonic substitutions the agents use here", "substitute tritone"
+    ),
+    "recall": SettingSpec(words, STRUCTURE, "steps whose motifs come back here (Return)", "recall you search"),
+    "resolve": SettingSpec(
+        some_of_table(RESOLVES), STRUCTURE, "what comes back to one here: key, meter, tempo (Change)", "resolve key"
+    ),
+    "feel": SettingSpec(
+        one_of_table(FEELS), STRUCTURE, "straight, half-time, double-time or shuffle", "feel half-time"
+    ),
+    # the style: stated by a genre, overridable anywhere
+    "scales": SettingSpec(
+        some_of_table(SCALES), STYLE, "the scales and modes melodies draw from", "scales dorian blues"
+    ),
+    "chords": SettingSpec(chord_vocabulary, STYLE, "the chord qualities the harmony uses", 'chords "m7 7 maj7 9"'),
+    "bass-style": SettingSpec(one_of_table(BASS_STYLES), STYLE, "how the bass line moves", "bass-style walking"),
+    "compression": SettingSpec(
+        one_of_table(COMPRESSION), STYLE, "the mix's compression character", "compression pumping"
+    ),
+    "reverb": SettingSpec(one_of_table(REVERBS), STYLE, "the space around the mix", "reverb plate"),
+    "tempo-range": SettingSpec(
+        whole_range(20, 300), frozenset({"song", "genre"}), "the tempos the style lives in", "tempo-range 120..135"
+    ),
+    "about": SettingSpec(
+        text, frozenset({"genre", "device", "bus"}), "what a genre or device is", 'about "Four on the floor"'
+    ),
+    "role": SettingSpec(
+        word, frozenset({"genre"}), "a role's instrument and mix in this genre", 'role bass { program "Synth Bass 1" }'
+    ),
+    "instruments": SettingSpec(
+        choice("gm", "rig"),
+        SONG,
+        "where parts without `on` play: the genre's General MIDI programs, or its rig devices",
+        "instruments rig",
+    ),
+    "mixer": SettingSpec(word, SONG, "the mixer device whose buses parts send to", "mixer zoom-l12"),
     "intent": SettingSpec(
         text, STRUCTURE, "what this part of the story should feel like", 'intent "the hero hesitates"'
     ),
@@ -351,6 +507,11 @@ SETTINGS: dict[str, SettingSpec] = {
     "acts": SettingSpec(words, frozenset({"circle"}), "the template's acts, in order", "acts I IIa IIb III"),
     "steps": SettingSpec(words, frozenset({"circle-act"}), "an act's steps, in order", "steps you need"),
     # a part's own block
+    "program": SettingSpec(
+        text, frozenset({"role"}), "the General MIDI program that plays a role", 'program "Acoustic Bass"'
+    ),
+    "rig": SettingSpec(words_and_values, frozenset({"role"}), "the rig device that plays a role", "rig t8.bass"),
+    "style": SettingSpec(word, frozenset({"role"}), "how a role plays in this genre", "style walking"),
     "level": SettingSpec(level_db, PART, "the part's level in dB", "level -3dB"),
     "pan": SettingSpec(number(-1, 1), PART, "stereo position, -1 (left) to 1 (right)", "pan -0.2"),
     "send": SettingSpec(send, PART, "an effect send amount, 0 to 1", "send reverb 0.3", keyed=True),
@@ -365,8 +526,48 @@ SETTINGS: dict[str, SettingSpec] = {
     "program-channel": SettingSpec(
         number(1, 16, integer=True), DEVICE, "the channel for Program Change", "program-channel 16"
     ),
-    "clock-in": SettingSpec(words, DEVICE, "which clock messages the device obeys", "clock-in clock start stop"),
-    "clock-out": SettingSpec(words, DEVICE, "which clock messages the device sends", "clock-out clock start stop"),
+    "clock-in": SettingSpec(
+        some_of_table(CLOCK_MESSAGES), DEVICE, "which clock messages the device obeys", "clock-in clock start stop"
+    ),
+    "clock-out": SettingSpec(
+        some_of_table(CLOCK_MESSAGES), DEVICE, "which clock messages the device sends", "clock-out clock start stop"
+    ),
+    "clock-setup": SettingSpec(
+        text, DEVICE, "what to set on the unit before it follows or sends clock", 'clock-setup "set SYNC to AUTO"'
+    ),
+    "clock-forward": SettingSpec(flag, DEVICE, "as a follower, passes clock on to its outputs", "clock-forward"),
+    "sync-sources": SettingSpec(
+        some_of_table(SYNC_SOURCES), DEVICE, "where the unit can take its tempo from", "sync-sources internal usb midi"
+    ),
+    "kind": SettingSpec(one_of_table(DEVICE_KINDS), DEVICE, "what sort of device it is", "kind drum-machine"),
+    "midi": SettingSpec(flag, DEVICE, "whether the device speaks MIDI at all", "midi no"),
+    "note-off": SettingSpec(flag, DEVICE, "whether the device obeys Note Off", "note-off no"),
+    "program-range": SettingSpec(
+        whole_range(0, 127), DEVICE, "the Program Change values the device takes", "program-range 0..63"
+    ),
+    "sample-formats": SettingSpec(
+        some_of_table(("wav", "aiff", "mp3", "flac")), DEVICE, "sample file formats it loads", "sample-formats wav"
+    ),
+    "sample-bits": SettingSpec(numbers(8, 32), DEVICE, "sample bit depths it loads (integer PCM)", "sample-bits 16 24"),
+    "sample-rates": SettingSpec(
+        numbers(8000, 192000), DEVICE, "sample rates it loads, in Hz", "sample-rates 44100 48000"
+    ),
+    "sample-names": SettingSpec(
+        choice("ascii", "any"), DEVICE, "which characters file names may use", "sample-names ascii"
+    ),
+    "sample-folders": SettingSpec(
+        strings, DEVICE, "the folders on its card, the first being where imports go", 'sample-folders "IMPORT"'
+    ),
+    "bus": SettingSpec(
+        word,
+        frozenset({"device"}),
+        "an effect send the mixer offers, with its own block",
+        "bus ds1 { effect distortion }",
+    ),
+    "effect": SettingSpec(
+        one_of_table(BUS_EFFECTS), frozenset({"bus"}), "what a bus's effect does", "effect distortion"
+    ),
+    "side": SettingSpec(choice("left", "right", "stereo"), frozenset({"bus"}), "which send a bus uses", "side left"),
     "cc": SettingSpec(pairs, DEVICE, "named controllers", "cc cutoff 74 resonance 71"),
     "out": SettingSpec(
         word, frozenset({"device"}), "one of the device's outputs, with its own block", "out drums { channel 10 }"

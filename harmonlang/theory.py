@@ -41,6 +41,17 @@ MODES: dict[str, tuple[int, ...]] = {
     "harmonic-minor": (0, 2, 3, 5, 7, 8, 11),
     "melodic-minor": (0, 2, 3, 5, 7, 9, 11),
 }
+# Scales a melody may draw from besides the modes; a key is always one of the modes.
+SCALES: dict[str, tuple[int, ...]] = MODES | {
+    "major-pentatonic": (0, 2, 4, 7, 9),
+    "minor-pentatonic": (0, 3, 5, 7, 10),
+    "blues": (0, 3, 5, 6, 7, 10),
+    "major-blues": (0, 2, 3, 4, 7, 9),
+    "whole-tone": (0, 2, 4, 6, 8, 10),
+    "diminished": (0, 2, 3, 5, 6, 8, 9, 11),
+    "phrygian-dominant": (0, 1, 4, 5, 7, 8, 10),
+    "bebop-dominant": (0, 2, 4, 5, 7, 9, 10, 11),
+}
 MODE_ALIASES = {"ionian": "major", "aeolian": "minor", "maj": "major", "min": "minor"}
 # Where each mode's tonic sits in its parent major scale, in semitones and in fifths.
 MODE_OFFSET = {"major": 0, "dorian": 2, "phrygian": 4, "lydian": 5, "mixolydian": 7, "minor": 9, "locrian": 11}
@@ -313,7 +324,7 @@ def parse_chord_symbol(text: str) -> Chord:
 
 _ROMAN = re.compile(
     r"(b|#|♭|♯)?(VII|VI|IV|V|III|II|I|vii|vi|iv|v|iii|ii|i)(°|o|\+|ø)?"
-    r"(maj7|M7|7sus4|sus4|sus2|add9|64|65|43|42|7|9|6|2)?(?:/(.+))?$"
+    r"(maj9|maj7|M7|7sus4|7b9|7#9|sus4|sus2|add9|13|11|64|65|43|42|7|9|6|2)?(?:/(.+))?$"
 )
 _NUMERALS = ["i", "ii", "iii", "iv", "v", "vi", "vii"]
 _INVERSION = {"6": 1, "64": 2, "65": 1, "43": 2, "42": 3, "2": 3}
@@ -346,12 +357,12 @@ def parse_roman(text: str, key: Key) -> Chord:
     )
     seventh = {"°": 9, "o": 9, "ø": 10, "+": 10}.get(mark or "", 10)
     intervals: tuple[int, ...] = triad
-    if mark == "ø" or figure in {"7", "65", "43", "42", "2", "9"}:
+    if mark == "ø" or figure in {"7", "65", "43", "42", "2", "9", "11", "13", "7b9", "7#9"}:
         intervals = triad + (seventh,)
-    if figure == "9":
-        intervals += (14,)
-    elif figure in {"maj7", "M7"}:
-        intervals = triad + (11,)
+    # Extensions stack above the seventh.
+    intervals += {"9": (14,), "11": (14, 17), "13": (14, 21), "7b9": (13,), "7#9": (15,)}.get(figure or "", ())
+    if figure in {"maj7", "M7", "maj9"}:
+        intervals = triad + ((11, 14) if figure == "maj9" else (11,))
     elif figure == "sus4":
         intervals = (0, 5, 7)
     elif figure == "7sus4":

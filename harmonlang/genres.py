@@ -1,0 +1,187 @@
+"""A genre's instrumentation and mix template: its `role NAME { ... }` blocks.
+
+Everything else a genre states (tempo, grooves, progressions, style words,
+how each step sounds) is an ordinary setting or named material, read by the
+scopes like a song's. The role blocks say which General MIDI program and which
+rig device play each role, and the role's level, pan, sends and style.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harmonlang import nodes as n
+from harmonlang.devices import Router, Routing
+from harmonlang.diagnostics import Diagnostics, Span, did_you_mean, one_of
+from harmonlang.roles import ROLES
+from harmonlang.settings import SETTINGS, SettingError, level_db, number, send
+from harmonlang.styles import PART_STYLES
+
+ROLE_SETTINGS = ("program", "rig", "style", "level", "pan", "send")
+
+
+@dataclass
+class RoleStyle:
+    role: str
+    span: Span
+    program: int | None = None  # General MIDI, 0-based
+    program_name: str | None = None
+    rig: n.Target | None = None
+    rig_text: str | None = None
+    style: str | None = None
+    mix: dict[str, Any] = field(default_factory=lambda: {"level_db": 0.0, "pan": 0.0, "sends": {}})
+    stated: set[str] = field(default_factory=set)  # which of level, pan, sends the genre set
+
+    def to_ir(self) -> dict[str, Any]:
+        return {
+            "program": self.program,
+            "program_name": self.program_name,
+            "rig": self.rig_text,
+            "style": self.style,
+            "mix": self.mix,
+        }
+
+
+def read_roles(block: n.Block | None, router: Router, diagnostics: Diagnostics) -> dict[str, RoleStyle]:
+    """The genre's role blocks, each checked against the roles, the GM programs and the rig's devices."""
+    roles: dict[str, RoleStyle] = {}
+    for statement in block.body if block else []:
+        if not isinstance(statement, n.Setting) or statement.name.text != "role":
+            continue
+        if len(statement.values) != 1 or statement.block is None:
+            diagnostics.error(
+                "a role block names one role", statement.span, 'write `role bass { program "Synth Bass 1" }`'
+            )
+            continue
+        name = statement.values[0].text
+        if name not in ROLES:
+            diagnostics.error(
+                f"unknown role `{name}`",
+                statement.values[0].span,
+                did_you_mean(name, ROLES) or f"roles: {one_of(ROLES)}",
+            )
+            continue
+        if name in roles:
+            diagnostics.error(f"role `{name}` is described twice", statement.values[0].span)
+            continue
+        roles[name] = _read_role(name, statement, router, diagnostics)
+    return roles
+
+
+def _read_role(role: str, statement: n.Setting, router: Router, diagnostics: Diagnostics) -> RoleStyle:
+    assert statement.block is not None
+    style = RoleStyle(role, statement.values[0].span)
+    for inner in statement.block.body:
+        if not isinstance(inner, n.Setting) or inner.name.text not in ROLE_SETTINGS or inner.block is not None:
+            span = inner.name.span if isinstance(inner, n.Setting) else inner.span
+            wrong = inner.name.text if isinstance(inner, n.Setting) else ""
+            diagnostics.error(
+                f"`{wrong or 'this'}` is not a role setting",
+                span,
+                did_you_mean(wrong, ROLE_SETTINGS) or f"role settings: {one_of(ROLE_SETTINGS)}",
+            )
+            continue
+        try:
+            _role_setting(style, inner, router, diagnostics)
+        except SettingError as error:
+            if error.hint is None:
+                error.hint = f"for example `{SETTINGS[inner.name.text].example}`"
+            error.report(diagnostics, inner)
+    return style
+
+
+def _role_setting(style: RoleStyle, inner: n.Setting, router: Router, diagnostics: Diagnostics) -> None:
+    name, values = inner.name.text, inner.values
+    if name == "program":
+        text = SETTINGS["program"].read(name, values)
+        gm = router.device("gm", None)
+        programs = gm.outputs["main"].programs if gm and "main" in gm.outputs else []
+        lowered = [p.lower() for p in programs]
+        if text.lower() not in lowered:
+            raise SettingError(f"no General MIDI program `{text}`", values[0], did_you_mean(text, programs))
+        style.program, style.program_name = lowered.index(text.lower()), programs[lowered.index(text.lower())]
+    elif name == "rig":
+        target = n.Target.model_construct(device=values[0], options=list(values[1:]), span=inner.span)
+        if values[0].kind not in ("name", "dotted"):
+            raise SettingError("`rig` names a device, as `on` does", values[0], "write `rig t8.bass`")
+        if router.route(target, style.role) is not None:
+            style.rig, style.rig_text = target, " ".join(v.text for v in values)
+    elif name == "style":
+        word = SETTINGS["style"].read(name, values)
+        known = PART_STYLES[style.role]
+        if word not in known:
+            raise SettingError(
+                f"a {style.role} part has no style `{word}`",
+                values[0],
+                did_you_mean(word, known) or f"styles: {one_of(known)}",
+            )
+        style.style = word
+    elif name == "send":
+        router.check_send(values[0] if values else None)
+        style.mix["sends"][values[0].text if values else ""] = send(name, values)["amount"]
+        style.stated.add("sends")
+    else:
+        key = "pan" if name == "pan" else "level_db"
+        style.mix[key] = (number(-1, 1) if name == "pan" else level_db)(name, values)
+        style.stated.add(key)
+
+
+def genre_routing(router: Router, style: RoleStyle | None, use_rig: bool, role: str) -> Routing | None:
+    """Where a part without `on` plays: the genre's rig device when asked, else General MIDI."""
+    if use_rig and style is not None and style.rig is not None:
+        return router.route(style.rig, role)
+    routing = router.route(None, role)
+    if routing is not None and style is not None and style.program is not None and routing.program is not None:
+        routing.program = style.program
+    return routing
+
+
+NAMED_BY = {"pattern": "groove", "progression": "prog"}
+
+
+def check_story_names(
+    layers: list[Any],
+    materials: dict[str, Any],
+    steps: dict[str, str],
+    genre_span: Span | None,
+    diagnostics: Diagnostics,
+) -> None:
+    """`pattern`, `progression` and `recall` name grooves, progressions and steps that exist.
+
+    The circle template speaks of the genre's `main`, `variation` and `fill` grooves and
+    its `typical` progression; a genre without one is warned about once, at its name.
+    """
+    warned: set[str] = set()
+    for layer in layers:
+        for scope in layer.scopes.values():
+            for entries in [scope.settings, *scope.phrases.values()]:
+                for key, entry in entries.items():
+                    if key == "recall":
+                        for step in entry.value:
+                            if step not in steps:
+                                diagnostics.error(
+                                    f"`recall` names no step `{step}`", entry.span, did_you_mean(step, steps)
+                                )
+                        continue
+                    kind = NAMED_BY.get(key)
+                    if kind is None:
+                        continue
+                    found = materials.get(entry.value)
+                    if found is not None and found.kind == kind:
+                        continue
+                    if layer.index == 2:
+                        if genre_span is not None and entry.value not in warned:
+                            warned.add(entry.value)
+                            diagnostics.warning(
+                                f"this genre has no {kind} `{entry.value}`, which the circle template's `{key}` uses",
+                                genre_span,
+                                f"define `{kind} {entry.value} = ...` in the genre",
+                            )
+                        continue
+                    what = f"a {found.kind}" if found is not None else "not defined"
+                    diagnostics.error(
+                        f"`{key}` needs a {kind}, and `{entry.value}` is {what}",
+                        entry.span,
+                        did_you_mean(entry.value, [k for k, m in materials.items() if m.kind == kind]),
+                    )
