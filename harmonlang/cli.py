@@ -171,6 +171,32 @@ def command_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def command_docs(args: argparse.Namespace) -> int:
+    """Generate the stdlib reference; with --check, fail when the file on disk is stale."""
+    from harmonlang.compiler import CompileFailure
+    from harmonlang.stdlib_docs import generate
+
+    try:
+        text = generate()
+    except CompileFailure as failure:  # a broken stdlib file: say where, as for any song
+        _report(failure.diagnostics, failure.sources)
+        return EXIT_ERRORS
+    if args.check:
+        path = Path(args.check)
+        current = path.read_text(encoding="utf-8") if path.is_file() else None
+        if current != text:
+            print(f"{path} is stale: run `harmonc docs -o {path}`", file=sys.stderr)
+            return EXIT_ERRORS
+        return EXIT_OK
+    if args.output:
+        from harmonlang.output import write_atomic
+
+        write_atomic(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harmonc", description="The HarmonLang compiler: songs shaped as a story.")
     parser.add_argument("--version", action="version", version=f"harmonc {__version__}")
@@ -194,6 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the Score IR's JSON Schema")
     schema.add_argument("-o", "--output", metavar="FILE", help="write to a file instead")
     schema.set_defaults(run=command_schema)
+    docs = commands.add_parser("docs", help="generate the stdlib reference (docs/stdlib.md) from the stdlib files")
+    docs.add_argument("-o", "--output", metavar="FILE", help="write to a file instead")
+    docs.add_argument("--check", metavar="FILE", help="exit 1 if FILE differs from what would be generated")
+    docs.set_defaults(run=command_docs)
     return parser
 
 

@@ -267,7 +267,7 @@ class Lowerer:
         constraints = {
             **frame.context,
             "range": routing.range if routing else [0, 127],
-            "drum_voices": sorted(routing.drum_map) if routing and role.drum_notes else [],
+            "drum_voices": sorted(routing.drum_map) if routing and role.fixed_pitch else [],
             "source_material": name,
         }
         hole = {"id": f"{frame.where}/{part.name}", "kind": hole_kind, "constraints": constraints}

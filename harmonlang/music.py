@@ -34,6 +34,8 @@ DRUM_VOICES = (
     "kick snare clap rim hat openhat pedalhat tom lowtom midtom hitom "
     "crash ride cowbell shaker clave conga bongo tambourine"
 ).split()
+PAD_VOICES = [f"pad{number}" for number in range(1, 17)]  # a sampler's pads, played by grids like drums
+GRID_VOICES = DRUM_VOICES + PAD_VOICES
 STEP_VELOCITY = {"x": 100, "X": 124, "o": 60} | {str(d): round(127 * d / 9) for d in range(1, 10)}
 STEP_REST = set(".-_")
 
@@ -365,11 +367,11 @@ def read_groove(block: n.Block, diagnostics: Diagnostics) -> Groove:
             except SettingError as error:
                 error.report(diagnostics, statement)
             continue
-        if name not in DRUM_VOICES:
+        if name not in GRID_VOICES:
             diagnostics.error(
                 f"unknown drum voice `{name}`",
                 statement.name.span,
-                did_you_mean(name, DRUM_VOICES) or f"drum voices: {', '.join(DRUM_VOICES)}",
+                did_you_mean(name, GRID_VOICES) or f"drum voices: {', '.join(DRUM_VOICES)}, and pads pad1 to pad16",
             )
             continue
         if name in groove.voices:

@@ -142,6 +142,12 @@ class PartChecks:
                 span,
                 "the device will drop notes; route chords to a polyphonic output",
             )
+        if isinstance(material, Groove) and not routing.drum_map:
+            self.diagnostics.error(
+                f"{output} has no named notes, so it cannot play a grid",
+                span,
+                "route grooves to a drum output or a sampler, such as `on t8.drums` or `on sp404mk2 bank A`",
+            )
         if isinstance(material, Groove) and routing.drum_map:
             for voice in material.voices:
                 if voice not in routing.drum_map:

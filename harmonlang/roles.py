@@ -37,6 +37,6 @@ ROLES: dict[str, Role] = {
         Role("chords", ("prog", "theme"), _EVERY, "harmony", 4, gives_harmony=True),
         Role("bass", ("theme",), _EVERY, "bassline", 38),
         Role("drums", ("groove",), _EVERY, "groove", 0, fixed_pitch=True, drum_notes=True),
-        Role("samples", ("theme",), _EVERY, "samples", 0, fixed_pitch=True),
+        Role("samples", ("theme", "groove"), _EVERY, "samples", 0, fixed_pitch=True),  # pads: a grid of pad1..pad16
     )
 }

@@ -237,7 +237,9 @@ def clock(name: str, values: list[n.Value]) -> dict[str, Any]:
 
 
 def pairs(name: str, values: list[n.Value]) -> dict[str, int]:
-    """`notes kick 36 snare 38`: names with MIDI numbers."""
+    """`notes kick 36 snare 38`: names with MIDI numbers; `notes none` clears a map an output inherits."""
+    if len(values) == 1 and values[0].text == "none":
+        return {}
     if not values or len(values) % 2:
         raise SettingError(f"`{name}` takes pairs of a name and a number", values[-1] if values else None)
     result: dict[str, int] = {}

@@ -54,7 +54,7 @@ def parts_info(song: CheckedSong) -> list[dict[str, Any]]:
                 "port": routing.port,
                 "channel": routing.channel,
                 "program": routing.program,
-                "drum_map": routing.drum_map if ROLES[part.role].drum_notes else {},
+                "drum_map": routing.drum_map if ROLES[part.role].fixed_pitch else {},
                 "program_channel": routing.program_channel,
                 "range": routing.range,
                 "material": part.material_name,

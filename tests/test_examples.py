@@ -87,7 +87,9 @@ def test_minimal_takes_its_header_over_the_genre(compiled):
     assert ir["genre"] == "electro-house"
     assert ir["template"] == "harmon"
     assert ir["home_key"] == {"tonic": "A", "mode": "minor", "fifths": 0}
-    assert ir["tempo_map"][0] == {"tick": 0, "bpm": 124}  # the header's 124 beats the genre's 126
+    assert ir["tempo_map"][0] == {"tick": 0, "bpm": 126}  # no tempo in the header: the genre's
+    dreams = compiled["digital-dreams.circle"].ir
+    assert dreams["tempo_map"][0] == {"tick": 0, "bpm": 124}  # the header's 124 beats the genre's 126
 
 
 def test_minimal_protagonist_plays_in_a_and_leaves_holes_elsewhere(compiled):

@@ -98,7 +98,7 @@ def test_import_std_genre_with_a_dash(tmp_path):
 @pytest.mark.parametrize(
     ("line", "message", "hint"),
     [
-        ("import std.devices.t9", "the stdlib has no `devices.t9`", "known: gm, s1, sp404mk2, t8"),
+        ("import std.devices.t9", "the stdlib has no `devices.t9`", "known: gm, keystep37, s1, sp404mk2, t8, zoom-l12"),
         ("import std.device.t8", "the stdlib has no `device`", "did you mean `devices`?"),
         ("import std.devices", "`std.devices` is not a stdlib module", None),
         ("import lib.devices.t8", "`lib.devices.t8` is not a stdlib module", None),
