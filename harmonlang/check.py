@@ -148,13 +148,18 @@ class Checker(PartChecks):
                     continue
                 self.materials[name] = MaterialDef(name, statement.kind, statement)
 
-    def collect_genre_materials(self) -> None:
-        """The genre's grooves and progressions, usable by name; the writer's own names win."""
+    def collect_genre_materials(self, genre: str | None) -> None:
+        """The genre's grooves and progressions, usable by name; the writer's own names win.
+
+        A genre material the writer's shadows stays reachable as `GENRE.NAME`, which is
+        what the genre's and the template's `pattern` and `progression` then mean.
+        """
         for statement in self.genre_block.body if self.genre_block else []:
-            if isinstance(statement, n.Material) and statement.name.text not in self.materials:
-                self.materials[statement.name.text] = MaterialDef(
-                    statement.name.text, statement.kind, statement, None, False, True
-                )
+            if isinstance(statement, n.Material):
+                name = statement.name.text
+                if name in self.materials:
+                    name = f"{genre}.{name}"
+                self.materials[name] = MaterialDef(name, statement.kind, statement, from_genre=True)
 
     def material(self, name: str, stack: tuple[str, ...]) -> Material | None:
         definition = self.materials[name]
@@ -325,7 +330,7 @@ def check(
     checker.meter_bar = bar_ticks(*meter)
     checker.scene_bars = root["length"].value
     checker.collect_materials(program.user_modules)
-    checker.collect_genre_materials()
+    checker.collect_genre_materials(genre)
     for name in list(checker.materials):
         try:
             checker.material(name, ())
@@ -368,7 +373,7 @@ def check(
     genre_span = next(
         (d.name.span for (k, nm), (d, _) in program.definitions.items() if k == "genre" and nm == genre), None
     )
-    check_story_names(layers, checker.materials, structure.act_of, genre_span, diagnostics)
+    check_story_names(layers, checker.materials, structure.act_of, (genre, genre_span), diagnostics)
     checker.unused_definitions(structure, genre)
     clock = root.get("clock")
     if clock is not None and clock.value["source"] and clock.layer == 0:

@@ -105,8 +105,20 @@ def _role_setting(style: RoleStyle, inner: n.Setting, router: Router, diagnostic
         target = n.Target.model_construct(device=values[0], options=list(values[1:]), span=inner.span)
         if values[0].kind not in ("name", "dotted"):
             raise SettingError("`rig` names a device, as `on` does", values[0], "write `rig t8.bass`")
-        if router.route(target, style.role) is not None:
-            style.rig, style.rig_text = target, " ".join(v.text for v in values)
+        routing = router.route(target, style.role)
+        if routing is None:
+            return
+        role = ROLES[style.role]
+        where = routing.device if routing.output == "main" else f"{routing.device}.{routing.output}"
+        if role.drum_notes and not routing.drum_map:
+            raise SettingError(f"{where} has no drum notes for the drums", values[0], "write `rig t8.drums`")
+        if not role.fixed_pitch and routing.drum_map:
+            raise SettingError(
+                f"{where} plays pads or drum voices, not a {style.role} part's notes",
+                values[0],
+                "write `rig gm` or `rig s1`",
+            )
+        style.rig, style.rig_text = target, " ".join(v.text for v in values)
     elif name == "style":
         word = SETTINGS["style"].read(name, values)
         known = PART_STYLES[style.role]
@@ -130,9 +142,11 @@ def _role_setting(style: RoleStyle, inner: n.Setting, router: Router, diagnostic
 def genre_routing(router: Router, style: RoleStyle | None, use_rig: bool, role: str) -> Routing | None:
     """Where a part without `on` plays: the genre's rig device when asked, else General MIDI."""
     if use_rig and style is not None and style.rig is not None:
-        return router.route(style.rig, role)
-    routing = router.route(None, role)
-    if routing is not None and style is not None and style.program is not None and routing.program is not None:
+        routing = router.route(style.rig, role)
+        named = any(o.kind == "string" or o.text == "program" for o in style.rig.options)
+    else:
+        routing, named = router.route(None, role), False
+    if routing and style and style.program is not None and routing.program is not None and not named:
         routing.program = style.program
     return routing
 
@@ -144,14 +158,17 @@ def check_story_names(
     layers: list[Any],
     materials: dict[str, Any],
     steps: dict[str, str],
-    genre_span: Span | None,
+    genre: tuple[str | None, Span | None],
     diagnostics: Diagnostics,
 ) -> None:
     """`pattern`, `progression` and `recall` name grooves, progressions and steps that exist.
 
     The circle template speaks of the genre's `main`, `variation` and `fill` grooves and
     its `typical` progression; a genre without one is warned about once, at its name.
+    In the genre and the template a name means the genre's own material, even where the
+    song defines the same name (the entry then names it `GENRE.NAME`).
     """
+    genre_name, genre_span = genre
     warned: set[str] = set()
     for layer in layers:
         for scope in layer.scopes.values():
@@ -167,6 +184,8 @@ def check_story_names(
                     kind = NAMED_BY.get(key)
                     if kind is None:
                         continue
+                    if layer.index > 0 and f"{genre_name}.{entry.value}" in materials:
+                        entry.value = f"{genre_name}.{entry.value}"
                     found = materials.get(entry.value)
                     if found is not None and found.kind == kind:
                         continue

@@ -155,13 +155,13 @@ class Lowerer:
         self.mark(self.key_map, start, key=_key_info(key))
         drift = settings.get("tempo-drift")
         bpm, bpm_end = self.tempo_ramp(start, length, settings["tempo"].value, drift, meter)
-        directives = {
-            k: self.at_scene(e, container)
-            for k, e in settings.items()
-            if k not in STRUCTURAL
-            and not k.startswith(("plays:", "on:", "mix:"))
-            and not (k in SONG_STYLE and e.depth == 0 and not e.phrase)
-        }
+        directives = {}
+        for name, entry in settings.items():
+            # Keyed entries (`plays:lead`, `on:lead`, `mix:dark`) are placed in cells and `mix` below.
+            if name in STRUCTURAL or ":" in name or (name in SONG_STYLE and not entry.depth and not entry.phrase):
+                continue
+            value = entry.value
+            directives[name] = self.at_scene(entry, container) if type(value) is dict and "from" in value else value
         mix = self.mix(settings)
         if mix:
             directives["mix"] = mix

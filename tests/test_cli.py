@@ -159,6 +159,28 @@ def test_build_emits_ast_ir_and_midi(capsys, tmp_path):
     assert len(midi.tracks) == 3
 
 
+def test_build_with_another_genre_keeps_the_themes_and_form(capsys, tmp_path):
+    minimal = str(EXAMPLES / "minimal.circle")
+    irs = {}
+    for genre in ("electro-house", "reggae"):
+        code, _, err = run(capsys, "build", minimal, "-o", str(tmp_path / genre), "--emit", "ir", "--genre", genre)
+        assert (code, err) == (0, "")
+        irs[genre] = json.loads((tmp_path / genre / "minimal.ir.json").read_text(encoding="utf-8"))
+    house, reggae = irs["electro-house"], irs["reggae"]
+    assert (house["genre"], reggae["genre"]) == ("electro-house", "reggae")
+    assert house["materials"]["hero"] == reggae["materials"]["hero"]  # the theme stays
+    assert [s["id"] for s in house["scenes"]] == [s["id"] for s in reggae["scenes"]]  # and the form
+    assert house["tempo_map"][0]["bpm"] != reggae["tempo_map"][0]["bpm"]  # the genre's tempo
+    assert house["materials"]["main"]["hits"] != reggae["materials"]["main"]["hits"]
+
+
+def test_build_with_an_unknown_genre_says_which_exist(capsys, tmp_path):
+    code, _, err = run(capsys, "build", str(EXAMPLES / "minimal.circle"), "-o", str(tmp_path), "--genre", "regae")
+    assert code == 1
+    assert "unknown genre `regae`" in err and "did you mean `reggae`?" in err
+    assert not list(tmp_path.iterdir())
+
+
 def test_build_defaults_to_ir_and_midi_in_out(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     song(tmp_path)

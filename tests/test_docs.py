@@ -80,3 +80,30 @@ def test_sample_errors_are_what_harmonc_prints(document, example, old, new, tmp_
     printed = _check_output(tmp_path, name, monkeypatch, capsys)
     first_diagnostic = printed.split("\n\n")[0]
     assert first_diagnostic in document.read_text(encoding="utf-8")
+
+
+STDLIB_DOC = Path(__file__).parent.parent / "docs" / "stdlib.md"
+
+
+def test_stdlib_reference_is_generated_from_the_stdlib(capsys: pytest.CaptureFixture[str]) -> None:
+    from harmonlang.cli import main
+
+    assert main(["docs", "--check", str(STDLIB_DOC)]) == 0, (
+        "docs/stdlib.md is stale: run `harmonc docs -o docs/stdlib.md`"
+    )
+    text = STDLIB_DOC.read_text(encoding="utf-8")
+    from harmonlang.resolve import stdlib_names
+
+    for genre in stdlib_names("genres"):
+        assert f"\n## {genre}\n" in text
+    for device in stdlib_names("devices"):
+        assert f"\n## {device}: " in text
+
+
+def test_a_stale_stdlib_reference_fails_the_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harmonlang.cli import main
+
+    stale = tmp_path / "stdlib.md"
+    stale.write_text(STDLIB_DOC.read_text(encoding="utf-8").replace("126 BPM", "127 BPM"), encoding="utf-8")
+    assert main(["docs", "--check", str(stale)]) == 1
+    assert "is stale" in capsys.readouterr().err
