@@ -15,7 +15,7 @@ from harmonlang.diagnostics import Diagnostics, Span, did_you_mean
 from harmonlang.resolve import Program
 from harmonlang.roles import ROLES
 from harmonlang.settings import SETTINGS, SettingError
-from harmonlang.styles import BUILTIN_SENDS
+from harmonlang.styles import BUILTIN_SENDS, DRUM_KITS
 
 OUT_FIELDS = ("channel", "notes", "accepts", "range", "voices", "programs", "cc")
 
@@ -226,7 +226,7 @@ class Router:
             option = options[index]
             following = options[index + 1] if index + 1 < len(options) else None
             if option.kind == "string":
-                program = self._program_number(device, output, option)
+                program = self._program_number(device, output, option, role)
                 index += 1
             elif option.text in ("channel", "program") and following is not None and following.kind == "number":
                 # Programs count from 1, as manuals and the General MIDI list print them.
@@ -262,7 +262,14 @@ class Router:
             device.settings.get("program-channel"),
         )
 
-    def _program_number(self, device: Device, output: Output, option: n.Value) -> int | None:
+    def _program_number(self, device: Device, output: Output, option: n.Value, role: str) -> int | None:
+        kits = {k.lower(): v for k, v in DRUM_KITS.items()}
+        if output.notes and role == "drums" and device.name == "gm":
+            if option.text.lower() in kits:
+                return kits[option.text.lower()]
+            hint = did_you_mean(option.text, DRUM_KITS) or "kits: " + ", ".join(DRUM_KITS)
+            self.diagnostics.error(f"no drum kit `{option.text}`", option.span, hint)
+            return None
         names = output.programs
         if not names:
             self.diagnostics.error(f"{device.name} has no named programs", option.span, "use `program N`")

@@ -16,7 +16,7 @@ from harmonlang.devices import Router, Routing
 from harmonlang.diagnostics import Diagnostics, Span, did_you_mean, one_of
 from harmonlang.roles import ROLES
 from harmonlang.settings import SETTINGS, SettingError, level_db, number, send
-from harmonlang.styles import PART_STYLES
+from harmonlang.styles import DRUM_KITS, PART_STYLES
 
 ROLE_SETTINGS = ("program", "rig", "style", "level", "pan", "send")
 
@@ -93,7 +93,13 @@ def _read_role(role: str, statement: n.Setting, router: Router, diagnostics: Dia
 
 def _role_setting(style: RoleStyle, inner: n.Setting, router: Router, diagnostics: Diagnostics) -> None:
     name, values = inner.name.text, inner.values
-    if name == "program":
+    if name == "program" and style.role == "drums":
+        text = SETTINGS["program"].read(name, values)
+        kit = next((k for k in DRUM_KITS if k.lower() == text.lower()), None)
+        if kit is None:
+            raise SettingError(f"no drum kit `{text}`", values[0], did_you_mean(text, DRUM_KITS) or one_of(DRUM_KITS))
+        style.program, style.program_name = DRUM_KITS[kit], kit
+    elif name == "program":
         text = SETTINGS["program"].read(name, values)
         gm = router.device("gm", None)
         programs = gm.outputs["main"].programs if gm and "main" in gm.outputs else []
@@ -148,6 +154,8 @@ def genre_routing(router: Router, style: RoleStyle | None, use_rig: bool, role: 
         routing, named = router.route(None, role), False
     if routing and style and style.program is not None and routing.program is not None and not named:
         routing.program = style.program
+    elif routing and style and style.program is not None and role == "drums" and routing.device == "gm" and not named:
+        routing.program = style.program  # the kit, on the drum channel
     return routing
 
 

@@ -117,6 +117,19 @@ FEELS: dict[str, str] = {
     "shuffle": "eighths played long-short",
 }
 
+# Drum kits: a Program Change on the drum channel picks one on GS and GM2 synths
+# and in General MIDI SoundFonts such as FluidR3_GM (bank 128). 0-based programs.
+DRUM_KITS: dict[str, int] = {
+    "Standard Kit": 0,
+    "Room Kit": 8,
+    "Power Kit": 16,
+    "Electronic Kit": 24,
+    "TR-808 Kit": 25,
+    "Jazz Kit": 32,
+    "Brush Kit": 40,
+    "Orchestra Kit": 48,
+}
+
 RESOLVES = ("key", "meter", "tempo")
 # Sends the renderer provides itself; a mixer device adds its own buses.
 BUILTIN_SENDS = ("reverb", "delay")

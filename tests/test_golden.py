@@ -77,7 +77,11 @@ def test_golden(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, upda
     folder = GOLDEN / case
     monkeypatch.chdir(folder)
     code, stderr = _run(folder, tmp_path)
-    expects_error = (folder / "stderr.txt").exists() or (update_goldens and code != 0)
+    # The name says what the case shows: `err-` cases fail, `ok-` cases build.
+    assert code == (1 if case.startswith("err-") else 0), f"{case} exited {code}\n{stderr}"
+    expects_error = case.startswith("err-")
+    stale = ("ast.json", "ir.json", "midi.txt") if expects_error else ("stderr.txt",)
+    assert not [name for name in stale if (folder / name).exists()], f"{case} holds files of the other outcome"
     if expects_error:
         assert code == 1, f"expected the build to fail with exit code 1, got {code}\n{stderr}"
         _compare(folder / "stderr.txt", stderr, update_goldens)

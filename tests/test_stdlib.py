@@ -177,3 +177,21 @@ def test_a_rig_role_on_gm_keeps_the_genre_program(tmp_path: Path) -> None:
         role = ir["style"]["roles"][part["role"]]
         if part["device"] == "gm" and part["role"] != "drums":
             assert part["program"] == role["program"], part["name"]
+
+
+def test_drums_on_general_midi_play_the_genre_kit(tmp_path: Path) -> None:
+    beat = next(p for p in minimal_in("jazz").ir["parts"] if p["name"] == "beat")
+    assert (beat["channel"], beat["program"]) == (10, 32)  # the GS/GM2 Jazz Kit
+    song = tmp_path / "kits.circle"
+    song.write_text(
+        'song "Kits" { key A minor }\ngroove g = { kick "x..." }\n'
+        'part a : drums plays g on gm "TR-808 Kit"\npart b : drums plays g on gm "Jaz Kit"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(CompileFailure) as failure:
+        compile_file(str(song))
+    [error] = [d for d in failure.value.diagnostics if d.severity == "error"]
+    assert error.message == "no drum kit `Jaz Kit`" and "Jazz Kit" in (error.hint or "")
+    song.write_text(song.read_text(encoding="utf-8").replace("Jaz Kit", "Brush Kit"), encoding="utf-8")
+    programs = {p["name"]: p["program"] for p in compile_file(str(song)).ir["parts"]}
+    assert programs == {"a": 25, "b": 40}
