@@ -250,6 +250,15 @@ class Router:
                 return None
         if program is None and output.programs and not output.notes:
             program = ROLES[role].default_program if role in ROLES else 0
+        low, high = device.settings.get("program-range", [0, 127])
+        if program is not None and not low <= program <= high:
+            where = next((o for o in options if o.kind == "number"), options[0] if options else None)
+            self.diagnostics.error(
+                f"{device.name} takes programs {low + 1} to {high + 1}",
+                where.span if where else None,
+                "programs count from 1, as the unit's manual prints them",
+            )
+            return None
         return Routing(
             device.name,
             output.name,

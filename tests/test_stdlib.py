@@ -195,3 +195,23 @@ def test_drums_on_general_midi_play_the_genre_kit(tmp_path: Path) -> None:
     song.write_text(song.read_text(encoding="utf-8").replace("Jaz Kit", "Brush Kit"), encoding="utf-8")
     programs = {p["name"]: p["program"] for p in compile_file(str(song)).ir["parts"]}
     assert programs == {"a": 25, "b": 40}
+
+
+@pytest.mark.parametrize("genre", GENRES)
+def test_genres_keep_the_templates_fills(genre: str) -> None:
+    """A step-wide `pattern` in a genre would replace the template's bridge variation and transition fill."""
+    layer = minimal_in(genre).checked.layers[1]
+    wide = [container for container, scope in layer.scopes.items() if container and "pattern" in scope.settings]
+    assert not wide, f"{genre} sets `pattern` for whole steps {wide}: put it in a chorus, bridge or transition"
+
+
+@pytest.mark.parametrize("genre", GENRES)
+def test_genre_progressions_hold_in_both_modes(genre: str) -> None:
+    """Written for a minor key, a genre's numerals name their flats (`bVII`), so a major song gets Bb, not B."""
+    result = minimal_in(genre)
+    if result.checked.layers[1].scopes[()].settings["key"].value["mode"] != "minor":
+        return
+    for name, material in result.ir["materials"].items():
+        if material["kind"] == "prog" and name in result.ir["style"]["progressions"]:
+            for chord in material["chords"]:
+                assert not chord.startswith(("III", "VI", "VII")), f"{genre} {name}: write b{chord}"
