@@ -81,6 +81,7 @@ class Cell(_Model):
     provenance: Provenance | None = None
     channel: int | None = Field(None, description="set when the part is routed elsewhere here")
     program: int | None = None
+    program_channel: int | None = Field(None, description="where that device takes Program Change, if apart")
 
 
 class Phrase(_Model):

@@ -237,6 +237,8 @@ class Lowerer:
         routing: Routing | None = self.song.override_routes.get(id(route_entry.value)) if route_entry else None
         if routing is not None:
             cell["channel"], cell["program"] = routing.channel, routing.program
+            if routing.program_channel is not None:
+                cell["program_channel"] = routing.program_channel
         routing = routing or part.routing
         muted = settings.get("mute")
         if muted is not None and (part.name in muted.value or part.role in muted.value):

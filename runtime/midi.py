@@ -93,7 +93,8 @@ def part_events(score: Score, index: int) -> list[Timed]:
             cell = phrase.cells[index]
             wanted = (cell.channel - 1 if cell.channel else channel, cell.program if cell.channel else part.program)
             if wanted != current and wanted[1] is not None:
-                target = program_channel if not cell.channel else wanted[0]
+                moved = cell.program_channel - 1 if cell.program_channel else wanted[0]
+                target = program_channel if not cell.channel else moved
                 events.append((phrase.start, 0, ("program_change", {"channel": target, "program": wanted[1]})))
             current = wanted
             for tick, dur, pitch, vel in cell.events:

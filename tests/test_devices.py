@@ -145,3 +145,16 @@ def test_rig_example_routes_every_part_to_its_device_channel(tmp_path: Path) -> 
     # The T-8 kick is note 36 on channel 10, as the T-8 sends it.
     drums = next(t for t in midi.tracks if t.name == "drums (t8.drums)")
     assert any(m.type == "note_on" and m.note == 36 and m.channel == 9 for m in drums)
+
+
+def test_a_part_moved_onto_the_s1_changes_program_on_channel_16(tmp_path: Path) -> None:
+    song = tmp_path / "moved.circle"
+    song.write_text(
+        'song "Moved" { key A minor }\ntheme t = "a4/4"\n'
+        'part lead : protagonist plays t on gm "Flute"\nstep return { lead on s1 program 5 }\n',
+        encoding="utf-8",
+    )
+    assert main(["build", str(song), "-o", str(tmp_path / "out"), "--emit", "midi", "-q"]) == 0
+    midi = mido.MidiFile(str(tmp_path / "out" / "moved.mid"))
+    changes = [(m.channel + 1, m.program) for m in midi.tracks[1] if m.type == "program_change"]
+    assert changes == [(1, 73), (16, 4), (1, 73)]  # Flute on gm; the S-1's program 5 on its channel 16; back
