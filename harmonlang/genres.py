@@ -31,7 +31,6 @@ class RoleStyle:
     rig_text: str | None = None
     style: str | None = None
     mix: dict[str, Any] = field(default_factory=lambda: {"level_db": 0.0, "pan": 0.0, "sends": {}})
-    stated: set[str] = field(default_factory=set)  # which of level, pan, sends the genre set
 
     def to_ir(self) -> dict[str, Any]:
         return {
@@ -135,14 +134,17 @@ def _role_setting(style: RoleStyle, inner: n.Setting, router: Router, diagnostic
                 did_you_mean(word, known) or f"styles: {one_of(known)}",
             )
         style.style = word
-    elif name == "send":
-        router.check_send(values[0] if values else None)
-        style.mix["sends"][values[0].text if values else ""] = send(name, values)["amount"]
-        style.stated.add("sends")
     else:
-        key = "pan" if name == "pan" else "level_db"
-        style.mix[key] = (number(-1, 1) if name == "pan" else level_db)(name, values)
-        style.stated.add(key)
+        apply_mix_setting(style.mix, name, values, router)
+
+
+def apply_mix_setting(mix: dict[str, Any], name: str, values: list[n.Value], router: Router) -> None:
+    """`level`, `pan` or `send NAME AMOUNT` into a mix, as parts and genre roles write them."""
+    if name == "send":
+        router.check_send(values[0] if values else None)
+        mix["sends"][values[0].text if values else ""] = send(name, values)["amount"]
+    else:
+        mix["pan" if name == "pan" else "level_db"] = (number(-1, 1) if name == "pan" else level_db)(name, values)
 
 
 def genre_routing(router: Router, style: RoleStyle | None, use_rig: bool, role: str) -> Routing | None:

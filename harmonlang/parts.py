@@ -11,11 +11,11 @@ from typing import Any
 from harmonlang import nodes as n
 from harmonlang.devices import Router, Routing
 from harmonlang.diagnostics import Diagnostics, Span, did_you_mean, one_of
-from harmonlang.genres import RoleStyle, genre_routing
+from harmonlang.genres import RoleStyle, apply_mix_setting, genre_routing
 from harmonlang.music import Groove, Material, Notes, Progression
 from harmonlang.roles import ROLES
 from harmonlang.scopes import Layer
-from harmonlang.settings import SETTINGS, SettingError, level_db, number, send
+from harmonlang.settings import SETTINGS, SettingError
 from harmonlang.theory import Key
 
 
@@ -163,7 +163,6 @@ class PartChecks:
         mix: dict[str, Any] = {"level_db": 0.0, "pan": 0.0, "sends": {}}
         if template is not None:
             mix = {**template.mix, "sends": dict(template.mix["sends"])}
-        readers = {"level": level_db, "pan": number(-1, 1)}
         seen: dict[str, Span] = {}
         for statement in node.block.body if node.block else []:
             if isinstance(statement, n.Setting):
@@ -178,7 +177,7 @@ class PartChecks:
                     continue
                 seen[key] = statement.span
             name = statement.name.text if isinstance(statement, n.Setting) else ""
-            if name not in (*readers, "send"):
+            if name not in ("level", "pan", "send"):
                 part_settings = [k for k, s in SETTINGS.items() if "part" in s.levels]
                 span = statement.name.span if isinstance(statement, n.Setting) else statement.span
                 self.diagnostics.error(
@@ -188,13 +187,7 @@ class PartChecks:
                 )
                 continue
             try:
-                if name == "send":
-                    self.router.check_send(statement.values[0] if statement.values else None)
-                    mix["sends"][statement.values[0].text if statement.values else ""] = send(name, statement.values)[
-                        "amount"
-                    ]
-                else:
-                    mix["pan" if name == "pan" else "level_db"] = readers[name](name, statement.values)
+                apply_mix_setting(mix, name, statement.values, self.router)
             except SettingError as error:
                 error.report(self.diagnostics, statement)
         return mix

@@ -72,7 +72,7 @@ def genre_section(name: str) -> list[str]:
     sources = result.program.sources
     style = result.ir["style"]
     definition = result.program.definitions[("genre", name)][0]
-    root = {k: v for k, v in result.ir["scenes"][0]["phrases"][0]["directives"].items()}
+    root = result.ir["scenes"][0]["phrases"][0]["directives"]
     key = result.ir["home_key"]
     tempo_range = style["tempo_range"]
     meter = result.ir["meter_map"][0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -140,15 +141,17 @@ def test_parts_without_a_device_take_the_genre_program() -> None:
     assert lead["mix"] == expected["mix"]
 
 
-def test_instruments_rig_puts_parts_on_the_genre_rig(tmp_path: Path) -> None:
+def rigged(tmp_path: Path, genre: str, parts: str) -> dict[str, Any]:
+    """The IR of a song in `genre` whose parts name no device, played on the genre's rig."""
     song = tmp_path / "rigged.circle"
-    song.write_text(
-        'song "Rigged" { genre electro-house; instruments rig }\n'
-        'theme hero = "a4/8 c5/8 e5/4"\n'
-        "part lead : protagonist plays hero\npart bass : bass\npart beat : drums\n",
-        encoding="utf-8",
-    )
-    parts = {p["name"]: p for p in compile_file(str(song)).ir["parts"]}
+    header = f'song "Rigged" {{ genre {genre}; instruments rig }}\ntheme hero = "a4/8 c5/8 e5/4"\n'
+    song.write_text(header + parts, encoding="utf-8")
+    return compile_file(str(song)).ir
+
+
+def test_instruments_rig_puts_parts_on_the_genre_rig(tmp_path: Path) -> None:
+    ir = rigged(tmp_path, "electro-house", "part lead : protagonist plays hero\npart bass : bass\npart beat : drums\n")
+    parts = {p["name"]: p for p in ir["parts"]}
     assert (parts["lead"]["device"], parts["lead"]["channel"]) == ("s1", 3)
     assert (parts["bass"]["device"], parts["bass"]["output"], parts["bass"]["channel"]) == ("t8", "bass", 2)
     assert (parts["beat"]["device"], parts["beat"]["channel"]) == ("t8", 10)
@@ -166,13 +169,7 @@ def test_the_energy_arc_rises_across_a_step() -> None:
 
 
 def test_a_rig_role_on_gm_keeps_the_genre_program(tmp_path: Path) -> None:
-    song = tmp_path / "rigged.circle"
-    song.write_text(
-        'song "Rigged" { genre reggae; instruments rig }\ntheme hero = "a4/8 c5/8 e5/4"\n'
-        "part lead : protagonist plays hero\npart beat : drums\n",
-        encoding="utf-8",
-    )
-    ir = compile_file(str(song)).ir
+    ir = rigged(tmp_path, "reggae", "part lead : protagonist plays hero\npart beat : drums\n")
     for part in ir["parts"]:
         role = ir["style"]["roles"][part["role"]]
         if part["device"] == "gm" and part["role"] != "drums":
