@@ -34,7 +34,7 @@ TICK, DUR, PITCH, VEL = range(4)
 
 class Provenance(_Model):
     by: Literal["writer", "agent"] = "writer"
-    agent: str | None = None
+    agent: str | None = Field(None, description="the agent that made it: melody, harmony, rhythm, bass, chords, ...")
     material: str | None = Field(None, description="the named material played, if any")
     source: str | None = Field(None, description="file:line:col of what the writer wrote")
     note: str | None = None
@@ -46,6 +46,8 @@ class ChordContext(_Model):
     symbol: str = Field(description="the chord as it sounds here, in this phrase's key")
     written: str = Field(description="the chord as the writer wrote it, in the home key")
     pitches: list[int]
+    by: Literal["writer", "agent"] = Field("writer", description="the writer's chords part, or the harmony agent")
+    note: str | None = Field(None, description="why the harmony agent chose this chord")
 
 
 class KeyInfo(_Model):
@@ -75,10 +77,14 @@ class Hole(_Model):
 
 class Cell(_Model):
     part: str
-    status: Literal["literal", "hole", "rest"]
+    status: Literal["literal", "hole", "generated", "rest"] = Field(
+        description="literal: the writer's; hole: open; generated: a hole an agent filled; rest: silent here"
+    )
     events: list[NoteEvent] = []
-    hole: Hole | None = None
+    hole: Hole | None = Field(None, description="the constraints, kept when an agent fills or rests the hole")
     provenance: Provenance | None = None
+    origins: list[Provenance] = Field([], description="for generated cells: each agent decision behind the events")
+    event_origins: list[int] = Field([], description="for each event, its index into `origins`")
     channel: int | None = Field(None, description="set when the part is routed elsewhere here")
     program: int | None = None
     program_channel: int | None = Field(None, description="where that device takes Program Change, if apart")
@@ -104,6 +110,19 @@ class Arc(_Model):
     tension: float | None = None
 
 
+class Candidate(_Model):
+    seed: int
+    scores: dict[str, float | None]
+    total: float
+
+
+class Critique(_Model):
+    """The critic's verdict on a scene: every candidate's metrics and the one kept."""
+
+    chosen: int
+    candidates: list[Candidate]
+
+
 class Scene(_Model):
     id: str = Field(description="<act>.<step>.<sequence><scene>, e.g. IIa.search.2b")
     act: str
@@ -117,6 +136,9 @@ class Scene(_Model):
     meter: list[int]
     arc: Arc = Field(description="the story's targets for this scene, from 0 to 1; null where none is set")
     phrases: list[Phrase]
+    brief: dict[str, Any] | None = Field(None, description="the act agent's brief for this scene (filled scores)")
+    mix: dict[str, Mix] = Field({}, description="each part's level, pan and sends in this scene (filled scores)")
+    critique: Critique | None = None
 
 
 class TempoPoint(_Model):
@@ -154,6 +176,7 @@ class PartInfo(_Model):
     range: list[int]
     material: str | None = None
     mix: Mix = Mix()
+    added_by: str | None = Field(None, description="the agent that added the part to complete the arrangement")
 
 
 class Clock(_Model):
@@ -171,6 +194,9 @@ class MaterialInfo(_Model):
     hits: dict[str, list[tuple[int, int]]] = Field({}, description="a groove's [tick, velocity] hits per voice")
     voice_lengths: dict[str, int] = Field({}, description="each voice's loop length in ticks")
     swing: float | None = None
+    slots: list[tuple[int, int]] = Field([], description="a progression's chords as [start, length] in ticks of `bar`")
+    bar: int | None = Field(None, description="the bar a progression is counted in (1920: a 4/4 bar)")
+    by: Literal["writer", "agent"] = "writer"
 
 
 class RoleStyle(_Model):
@@ -230,12 +256,13 @@ class DeviceInfo(_Model):
 
 
 class Score(_Model):
-    ir_version: Literal["1.1"] = IR_VERSION
+    ir_version: Literal["1.2"] = IR_VERSION
     title: str
     source: str
     genre: str | None
     template: str
     seed: int
+    filled: bool = Field(False, description="true once the agents have filled every hole (`--emit score`)")
     ppq: int = 480
     length: int = Field(description="end of the song, in ticks")
     home_key: KeyInfo

@@ -30,6 +30,8 @@ def material_info(kind: str, material: Material | None) -> dict[str, Any] | None
         info["events"] = [_event(e.start, e.dur, e.pitch, e.vel) for e in material.events]
     elif isinstance(material, Progression):
         info["chords"] = [s.text for s in material.slots]
+        info["slots"] = [[s.start, s.dur] for s in material.slots]
+        info["bar"] = material.bar
         info["transpose"] = material.transpose
     elif isinstance(material, Groove):
         info["voices"] = list(material.voices)
