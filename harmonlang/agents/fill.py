@@ -1,0 +1,152 @@
+"""Stage 5, fill: the agents compose every hole the writer left open.
+
+`fill(ir)` takes the lowered Score IR and returns the filled score. It is
+deterministic: the same IR and seed give the same bytes. Each scene draws
+its randomness from (song seed, scene id, reseed number) alone, so
+`--reseed SCENE=N` changes that scene and leaves the rest bit-identical, and
+a scene whose inputs did not change is taken from the cache by content hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from typing import Any
+
+import orjson
+
+from harmonlang.agents import acts, critic
+from harmonlang.agents.arrange import complete_parts
+from harmonlang.agents.context import MELODY_ROLES, SceneView, derive_seed, scene_view
+from harmonlang.agents.melody import theme_for
+from harmonlang.agents.messages import Verdict
+
+DEFAULT_CANDIDATES = 3
+
+
+class FillCache:
+    """Filled scenes by the hash of everything they were made from (bounded, least recent out)."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self.scenes: OrderedDict[str, bytes] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        data = self.scenes.get(key)
+        if data is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self.scenes.move_to_end(key)
+        return orjson.loads(data)
+
+    def put(self, key: str, scene: dict[str, Any]) -> None:
+        self.scenes[key] = orjson.dumps(scene)
+        while len(self.scenes) > self.size:
+            self.scenes.popitem(last=False)
+
+
+def fill(
+    ir: dict[str, Any],
+    seed: int | None = None,
+    reseed: dict[str, int] | None = None,
+    candidates: int = DEFAULT_CANDIDATES,
+    cache: FillCache | None = None,
+) -> dict[str, Any]:
+    """The filled score: every hole composed, or rested by the arrangement, with provenance."""
+    score = orjson.loads(orjson.dumps(ir))
+    if seed is not None:
+        score["seed"] = seed
+    seed = score["seed"]
+    complete_parts(score)
+    themes = {role: theme_for(score, role, seed) for role in MELODY_ROLES}
+    for theme in themes.values():
+        if theme["by"] == "agent":
+            score["materials"][theme["name"]] = {
+                "kind": "theme",
+                "length": theme["length"],
+                "events": [list(e) for e in theme["events"]],
+                "by": "agent",
+            }
+    shared = _digest(score["parts"], score["style"], score["materials"], score["home_key"], candidates)
+    reseed = reseed or {}
+    for index in range(len(score["scenes"])):
+        scene = score["scenes"][index]
+        scene_seed = derive_seed(seed, scene["id"], reseed.get(scene["id"], 0))
+        view = scene_view(score, index, themes)
+        key = _digest(shared, scene, str(view.next_key), [str(k) for k in view.previous_keys], scene_seed)
+        cached = cache.get(key) if cache is not None else None
+        if cached is None:
+            cached = fill_scene(view, scene_seed, candidates)
+            if cache is not None:
+                cache.put(key, cached)
+        score["scenes"][index] = cached
+    score["filled"] = True
+    return score
+
+
+def fill_scene(view: SceneView, scene_seed: int, candidates: int) -> dict[str, Any]:
+    """Compose `candidates` versions of a scene and keep the one the critic scores best."""
+    best: dict[str, Any] | None = None
+    verdict = []
+    for number in range(max(1, candidates)):
+        seed = derive_seed(scene_seed, "candidate", number)
+        brief = acts.brief(view, seed)
+        filled = _apply(view, brief, acts.compose(view, brief))
+        scores = critic.score_scene(view.score, filled, view.energy)
+        total = critic.total(scores)
+        verdict.append({"seed": seed, "scores": scores, "total": total})
+        if best is None or total > verdict[best["critique_index"]]["total"]:
+            best = {**filled, "critique_index": number}
+    assert best is not None
+    chosen = best.pop("critique_index")
+    message = Verdict.model_construct(scene=view.data["id"], chosen=chosen, candidates=verdict)
+    best["critique"] = {"chosen": message.chosen, "candidates": message.candidates}
+    return best
+
+
+def _apply(view: SceneView, brief: Any, candidate: acts.Candidate) -> dict[str, Any]:
+    """The scene with the candidate's notes in its holes; literal cells are never touched."""
+    b = brief.model_dump()
+    phrases = []
+    for phrase, (proposals, chords) in zip(view.data["phrases"], candidate, strict=True):
+        cells = []
+        for cell in phrase["cells"]:
+            proposal = proposals.get(cell["part"])
+            if proposal is not None:
+                cells.append(
+                    {
+                        **cell,
+                        "status": "generated",
+                        "events": [list(e) for e in proposal.events],
+                        "provenance": proposal.origins[0] if proposal.origins else {"by": "agent"},
+                        "origins": proposal.origins,
+                        "event_origins": proposal.event_origins,
+                    }
+                )
+            elif cell["status"] == "hole":
+                why = b["texture_notes"].get(cell["part"], "left out by the arrangement")
+                provenance = {"by": "agent", "agent": "arrangement", "note": why}
+                cells.append({**cell, "status": "rest", "provenance": provenance})
+            else:
+                cells.append(cell)
+        harmony = phrase["harmony"] or [
+            {
+                "tick": tick,
+                "dur": dur,
+                "symbol": symbol,
+                "written": written,
+                "pitches": list(pitches),
+                "by": "agent",
+                "note": why,
+            }
+            for tick, dur, pitches, symbol, written, why in chords
+        ]
+        phrases.append({**phrase, "harmony": harmony, "cells": cells})
+    return {**view.data, "phrases": phrases, "brief": b, "mix": acts.mix_for(view)}
+
+
+def _digest(*values: Any) -> str:
+    data = orjson.dumps(values, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
