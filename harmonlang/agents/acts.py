@@ -55,7 +55,7 @@ def brief(view: SceneView, seed: int) -> SceneBrief:
         techniques = rng.sample(list(policy.variation), k=min(2, len(policy.variation)))
     energy = view.energy
     stated = first.get("density")
-    density = float(stated) * (0.6 + 0.8 * energy) if stated is not None else 0.3 + 0.7 * energy
+    density = float(stated) * (0.4 + 1.2 * energy) if stated is not None else 0.2 + energy
     plays, why = texture(view.score, scene, energy)
     roles = view.score["style"].get("roles") or {}
     fuse = any("fuse" in p["directives"] for p in scene["phrases"])
@@ -66,7 +66,7 @@ def brief(view: SceneView, seed: int) -> SceneBrief:
         about=policy.about,
         energy=energy,
         tension=view.tension,
-        velocity_scale=round(0.6 + 0.55 * energy, 3),
+        velocity_scale=round(0.45 + 0.7 * energy, 3),
         density=round(min(1.5, density), 3),
         variation=techniques,
         texture=plays,

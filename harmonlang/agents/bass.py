@@ -15,6 +15,7 @@ from harmonlang.agents.context import ChordSpan, Event, PhraseView, SceneView, m
 
 UNIT = 120
 REGISTER = (28, 55)  # E1 to G3
+PEAK = 0.75  # from this energy the bass doubles up
 KICK_LOCKED = {"root": 0.25, "sub": 1.0, "glide": 1.0, "syncopated": 0.25, "pedal": 1.0}  # style -> hold (bars)
 # One 4/4 bar of (sixteenth, length in sixteenths, tone); other meters stretch it.
 FIGURES: dict[str, list[tuple[int, int, str]]] = {
@@ -57,6 +58,9 @@ def bass_segments(
         why = f"the `{style}` figure over the chords"
     if pedal:
         why = "a tonic pedal under the moving chords"
+    if brief["energy"] >= PEAK and style in KICK_LOCKED and not pedal:
+        notes = _doubled(notes, view.beat)
+        why += ", doubled up with off-beat octaves at the peak"
     previous = (low + high) // 2 - 5
     events: list[Event] = []
     for tick, dur, tone in notes:
@@ -85,6 +89,17 @@ def _kick_locked(
     for index, tick in enumerate(onsets):
         following = onsets[index + 1] if index + 1 < len(onsets) else phrase.end
         result.append((tick, min(following - tick, longest), "root"))
+    return result
+
+
+def _doubled(notes: list[tuple[int, int, str]], beat: int) -> list[tuple[int, int, str]]:
+    """An octave on the off-beat after every note long enough to hold one."""
+    result = []
+    for tick, dur, tone in notes:
+        if dur > beat // 2:
+            result += [(tick, beat // 2, tone), (tick + beat // 2, min(dur - beat // 2, beat // 2), "octave")]
+        else:
+            result.append((tick, dur, tone))
     return result
 
 

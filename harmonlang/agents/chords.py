@@ -13,6 +13,7 @@ from typing import Any
 from harmonlang.agents.context import ChordSpan, Event, PhraseView, SceneView, velocity
 
 UNIT = 120
+PEAK = 0.75  # from this energy the comping adds the beats
 REGISTER = (50, 79)  # D3 to G5
 RHYTHMS: dict[str, list[tuple[int, int]]] = {
     "pads": [],  # held for the chord's whole length
@@ -65,11 +66,14 @@ def chord_segments(
     events: list[Event] = []
     previous: tuple[int, ...] | None = None
     vel = velocity(72, brief["velocity_scale"])
+    rhythm = RHYTHMS[style]
+    if brief["energy"] >= PEAK and rhythm:
+        rhythm = sorted(set(rhythm) | {(0, 2), (4, 2), (8, 2), (12, 2)})
     for chord in phrase.chords:
         classes = _classes(chord, style)
         voicing = voice_lead(classes, previous, low, high)
         previous = voicing
-        for tick, dur in _hits(chord, RHYTHMS[style], bar, scale, view.data["start"]):
+        for tick, dur in _hits(chord, rhythm, bar, scale, view.data["start"]):
             if style == "arpeggio":
                 index = (tick - chord[0]) // (2 * UNIT)
                 events.append((tick, dur, voicing[index % len(voicing)], vel))

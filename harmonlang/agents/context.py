@@ -81,7 +81,8 @@ class SceneView:
     score: dict[str, Any]
     data: dict[str, Any]
     phrases: list[PhraseView]
-    next_key: Key | None
+    next_key: Key | None  # where the next scene begins
+    next_home: Key | None  # the key most of the next scene is in (a lifted phrase is a jolt, not a new home)
     previous_keys: list[Key]  # keys heard before this scene, most recent first, without repeats
     themes: dict[str, dict[str, Any]]  # role -> the theme material it develops
 
@@ -108,6 +109,15 @@ class SceneView:
         return DEFAULT_TENSION if value is None else float(value)
 
     @property
+    def main_key(self) -> Key:
+        return main_key(self.data)
+
+    def after(self, phrase: PhraseView) -> Key | None:
+        """The key of what follows a phrase: the next phrase's, or the next scene's."""
+        index = self.phrases.index(phrase)
+        return self.phrases[index + 1].key if index + 1 < len(self.phrases) else self.next_key
+
+    @property
     def home(self) -> Key:
         return key_from_info(self.score["home_key"])
 
@@ -124,7 +134,18 @@ def scene_view(score: dict[str, Any], index: int, themes: dict[str, dict[str, An
     ]
     following = scenes[index + 1] if index + 1 < len(scenes) else None
     next_key = key_from_info(following["phrases"][0]["key"]) if following else None
-    return SceneView(score, scene, phrases, next_key, _previous_keys(score, scene["start"]), themes)
+    next_home = main_key(following) if following else None
+    return SceneView(score, scene, phrases, next_key, next_home, _previous_keys(score, scene["start"]), themes)
+
+
+def main_key(scene: dict[str, Any]) -> Key:
+    """The key most of a scene's ticks are in."""
+    length: dict[tuple[str, str], int] = {}
+    for phrase in scene["phrases"]:
+        name = (phrase["key"]["tonic"], phrase["key"]["mode"])
+        length[name] = length.get(name, 0) + phrase["end"] - phrase["start"]
+    tonic, mode = max(length, key=lambda name: length[name])
+    return key_of(tonic, mode)
 
 
 def _previous_keys(score: dict[str, Any], before: int) -> list[Key]:

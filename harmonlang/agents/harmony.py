@@ -52,7 +52,7 @@ def phrase_harmony(view: SceneView, phrase: PhraseView, melody: list[tuple[int, 
         slots = _collapse(slots)
     if phrase.kind == "T":
         _pivot(view, phrase, slots)
-    if (phrase.kind != "T" or view.next_key == key) and _tonic_follows(view, phrase):
+    if view.after(phrase) == key and _tonic_follows(view, phrase):
         _cadence(slots, key, melody)
     phrase.chords = [_span(slot, key) for slot in slots]
 
@@ -368,8 +368,9 @@ def _pivot(view: SceneView, phrase: PhraseView, slots: list[Slot]) -> None:
                 [last[0] + half, last[1] - half, tonic, "i" if phrase.key.mode in MINOR_FAMILY else "I", "home"],
             ]
         return
-    if target == phrase.key:
-        return
+    if view.next_home == view.main_key or target == phrase.key:
+        return  # a lifted phrase arrives unprepared: the jolt is the point
+    target = view.next_home or target
     root = (target.tonic + 7) % 12
     last[2] = Chord(root, (0, 4, 7, 10), root, "")
     last[3] = "V7"
