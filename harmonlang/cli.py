@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harmonlang import __version__
+from harmonlang.cli_story import add_fill_options, add_story_commands, fill_options
 from harmonlang.diagnostics import Diagnostic, SourceCache, render_all, wants_colour
 
 if TYPE_CHECKING:
@@ -33,12 +34,18 @@ def _ir_json(result: CompileResult) -> bytes:
     return orjson.dumps(result.ir, option=orjson.OPT_INDENT_2) + b"\n"
 
 
+def _score_json(result: CompileResult) -> bytes:
+    import orjson
+
+    return orjson.dumps(result.filled, option=orjson.OPT_INDENT_2) + b"\n"
+
+
 def _midi(result: CompileResult) -> bytes:
-    """The SMF, made once per build even when both `midi` and `events` are emitted."""
+    """The SMF of the filled score, made once per build even when both `midi` and `events` are emitted."""
     if "midi" not in result.rendered:
         from harmonlang.runtime.midi import midi_bytes
 
-        result.rendered["midi"] = midi_bytes(result.score)
+        result.rendered["midi"] = midi_bytes(result.filled_score)
     return result.rendered["midi"]
 
 
@@ -52,6 +59,7 @@ def _events(result: CompileResult) -> bytes:
 EMITTERS: dict[str, tuple[str, Callable[..., bytes]]] = {
     "ast": (".ast.json", _ast_json),
     "ir": (".ir.json", _ir_json),
+    "score": (".score.json", _score_json),
     "midi": (".mid", _midi),
     "events": (".events.txt", _events),
 }
@@ -99,9 +107,14 @@ def _summary(result: CompileResult) -> str:
     minutes, seconds = divmod(round(_duration(ir)), 60)
     bars = sum(s["bars"] for s in ir["scenes"])
     holes = sum(c["status"] == "hole" for s in ir["scenes"] for p in s["phrases"] for c in p["cells"])
+    parts = _count(len(ir["parts"]), "part")
+    if result.was_filled:  # what the agents added and filled
+        added = len(result.filled["parts"]) - len(ir["parts"])
+        parts += f" (+{added} added by the arrangement)" if added else ""
+        return f"{ir['source']}: {_count(len(ir['scenes']), 'scene')}, {_count(bars, 'bar')}, {minutes}:{seconds:02d}, {parts}, {_count(holes, 'hole')} filled"
     return (
         f"{ir['source']}: {_count(len(ir['scenes']), 'scene')}, {_count(bars, 'bar')}, {minutes}:{seconds:02d}, "
-        f"{_count(len(ir['parts']), 'part')}, {_count(holes, 'hole')}"
+        f"{parts}, {_count(holes, 'hole')}"
     )
 
 
@@ -145,6 +158,8 @@ def command_build(args: argparse.Namespace) -> int:
     result = _compile(args.file, genre=args.genre)
     if result is None:
         return EXIT_ERRORS
+    if not fill_options(result, args):
+        return EXIT_USAGE
     from harmonlang.output import write_all_atomic
 
     stem = "stdin" if args.file == STDIN else Path(args.file).name.removesuffix(".circle")
@@ -158,8 +173,34 @@ def command_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def command_report(args: argparse.Namespace) -> int:
+    """Compile, let the agents fill the holes, then measure the song against its targets."""
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        print(f"harmonc: error: -o {args.output} is a file; outputs go in a folder", file=sys.stderr)
+        return EXIT_USAGE
+    result = _compile(args.file, genre=args.genre)
+    if result is None:
+        return EXIT_ERRORS
+    if not fill_options(result, args):
+        return EXIT_USAGE
+    from harmonlang.report import build_report, format_table, write_report
+
+    filled = result.filled
+    stem = "stdin" if args.file == STDIN else Path(args.file).name.removesuffix(".circle")
+    report = build_report(filled)
+    paths = write_report(filled, out, stem, report=report)
+    print(format_table(report))
+    for path in paths:
+        print(f"  wrote {path}")
+    return EXIT_OK  # missed targets are findings, not failures
+
+
 def command_schema(args: argparse.Namespace) -> int:
-    from harmonlang.ir import json_schema
+    if args.messages:
+        from harmonlang.agents.messages import json_schema
+    else:
+        from harmonlang.ir import json_schema
 
     text = json.dumps(json_schema(), indent=2) + "\n"
     if args.output:
@@ -216,9 +257,18 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--genre", metavar="GENRE", help="re-render the song in another genre, keeping its themes and form"
     )
+    add_fill_options(build)
     build.set_defaults(run=command_build)
+    report = commands.add_parser("report", help="fill a song's holes and measure it against its story's targets")
+    report.add_argument("file", metavar="FILE", help="the song; `-` reads it from standard input")
+    report.add_argument("-o", "--output", default="out", metavar="DIR", help="output folder (default: out)")
+    report.add_argument("--genre", metavar="GENRE", help="render the song in another genre first")
+    add_fill_options(report)
+    report.set_defaults(run=command_report)
+    add_story_commands(commands)
     schema = commands.add_parser("schema", help="print the Score IR's JSON Schema")
     schema.add_argument("-o", "--output", metavar="FILE", help="write to a file instead")
+    schema.add_argument("--messages", action="store_true", help="the agents' message schema instead")
     schema.set_defaults(run=command_schema)
     docs = commands.add_parser("docs", help="generate the stdlib reference (docs/stdlib.md) from the stdlib files")
     docs.add_argument("-o", "--output", metavar="FILE", help="write to a file instead")

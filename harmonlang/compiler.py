@@ -28,6 +28,10 @@ class CompileResult:
     diagnostics: list[Diagnostic]
     _score: Score | None = field(default=None, repr=False)
     rendered: dict[str, bytes] = field(default_factory=dict, repr=False)  # outputs made once per result
+    seed: int | None = None  # the agents' seed, when not the song's own
+    reseed: dict[str, int] = field(default_factory=dict)  # scene id -> reseed number (`--reseed`)
+    _filled: dict[str, Any] | None = field(default=None, repr=False)
+    _filled_score: Score | None = field(default=None, repr=False)
 
     @property
     def ast(self) -> Module:
@@ -41,6 +45,27 @@ class CompileResult:
 
             self._score = Score.model_validate(self.ir)
         return self._score
+
+    @property
+    def filled(self) -> dict[str, Any]:
+        """The score with every hole filled by the agents (stage 5), made once per result."""
+        if self._filled is None:
+            from harmonlang.agents import fill
+
+            self._filled = fill(self.ir, seed=self.seed, reseed=self.reseed)
+        return self._filled
+
+    @property
+    def was_filled(self) -> bool:
+        return self._filled is not None
+
+    @property
+    def filled_score(self) -> Score:
+        if self._filled_score is None:
+            from harmonlang.ir import Score
+
+            self._filled_score = Score.model_validate(self.filled)
+        return self._filled_score
 
 
 class CompileFailure(Exception):

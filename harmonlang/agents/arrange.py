@@ -66,7 +66,11 @@ def complete_parts(score: dict[str, Any]) -> list[str]:
                 "program_channel": None,
                 "range": list(info["range"]),
                 "material": None,
-                "mix": {"level_db": mix.get("level_db", 0.0), "pan": mix.get("pan", 0.0), "sends": mix.get("sends", {})},
+                "mix": {
+                    "level_db": mix.get("level_db", 0.0),
+                    "pan": mix.get("pan", 0.0),
+                    "sends": mix.get("sends", {}),
+                },
                 "added_by": "arrangement",
             }
         )

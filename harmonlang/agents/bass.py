@@ -78,9 +78,7 @@ def bass_segments(
     return [(monophonic(events), {"by": "agent", "agent": "bass", "note": why})]
 
 
-def _kick_locked(
-    phrase: PhraseView, kicks: list[int], bar: int, hold: float, beat: int
-) -> list[tuple[int, int, str]]:
+def _kick_locked(phrase: PhraseView, kicks: list[int], bar: int, hold: float, beat: int) -> list[tuple[int, int, str]]:
     onsets = sorted({t for t in kicks if phrase.start <= t < phrase.end} | {c[0] for c in phrase.chords})
     if not kicks:
         onsets = sorted({c[0] for c in phrase.chords} | set(range(phrase.start, phrase.end, bar // 2)))

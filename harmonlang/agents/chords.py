@@ -94,7 +94,9 @@ def _classes(chord: ChordSpan, style: str) -> list[int]:
     return [p % 12 for p in sorted(pitches)]
 
 
-def _hits(chord: ChordSpan, rhythm: list[tuple[int, int]], bar: int, scale: float, origin: int) -> list[tuple[int, int]]:
+def _hits(
+    chord: ChordSpan, rhythm: list[tuple[int, int]], bar: int, scale: float, origin: int
+) -> list[tuple[int, int]]:
     start, length = chord[0], chord[1]
     if not rhythm:
         return [(start, length)]

@@ -195,7 +195,9 @@ def _harmonize(slots: list[Slot], key: Key, melody: list[tuple[int, int]]) -> No
         half = dur // 2
         first = _best(chord, key, melody, tick, tick + half)
         second = _best(first, key, melody, tick + half, tick + dur)
-        split_hits = _covered(first, melody, tick, tick + half)[0] + _covered(second, melody, tick + half, tick + dur)[0]
+        split_hits = (
+            _covered(first, melody, tick, tick + half)[0] + _covered(second, melody, tick + half, tick + dur)[0]
+        )
         whole_hits = _covered(best, melody, tick, tick + dur)[0]
         keeps_plan = first == chord and best != chord  # a split that opens on the planned chord
         if half and (split_hits > whole_hits or (split_hits == whole_hits and keeps_plan)):
@@ -277,9 +279,7 @@ def _seventh(chord: Chord, key: Key) -> Chord | None:
     return extended if extended.intervals[:3] == chord.intervals else None
 
 
-def _extend(
-    slots: list[Slot], key: Key, rng: random.Random, amount: float, melody: list[tuple[int, int]]
-) -> None:
+def _extend(slots: list[Slot], key: Key, rng: random.Random, amount: float, melody: list[tuple[int, int]]) -> None:
     _replace_each(_seventh, "a seventh for the step's dissonance")(slots, key, rng, amount, melody)
 
 

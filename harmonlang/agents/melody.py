@@ -29,7 +29,10 @@ UNIT = 120  # a sixteenth: the grid themes are generated on
 REGISTER = {"protagonist": (60, 86, 72), "antagonist": (48, 76, 62)}  # low, high, centre
 # Rhythm cells per beat, in sixteenths: simple meters (a beat of 4) and compound (a beat of 6).
 CELLS = {
-    4: {"protagonist": [[4], [2, 2], [3, 1], [2, 2], [4], [1, 1, 2]], "antagonist": [[2, 2], [1, 1, 2], [2, 1, 1], [3, 1]]},
+    4: {
+        "protagonist": [[4], [2, 2], [3, 1], [2, 2], [4], [1, 1, 2]],
+        "antagonist": [[2, 2], [1, 1, 2], [2, 1, 1], [3, 1]],
+    },
     6: {"protagonist": [[6], [4, 2], [2, 2, 2], [3, 3]], "antagonist": [[2, 2, 2], [4, 2], [2, 1, 1, 2]]},
 }
 STEPS = {"protagonist": [1, 1, -1, -1, 2, -2, 0, 3, -3], "antagonist": [-1, -1, -2, 1, -1, 0, 2, -3]}
@@ -43,7 +46,12 @@ def theme_for(score: dict[str, Any], role: str, seed: int) -> dict[str, Any]:
         name = part.get("material")
         info = score["materials"].get(name) if name else None
         if part["role"] == role and info is not None and info["kind"] == "theme" and info["events"]:
-            return {"name": name, "events": [tuple(e) for e in info["events"]], "length": info["length"], "by": "writer"}
+            return {
+                "name": name,
+                "events": [tuple(e) for e in info["events"]],
+                "length": info["length"],
+                "by": "writer",
+            }
     home = score["home_key"]
     meter = score["scenes"][0]["meter"] if score["scenes"] else [4, 4]
     events, length = compose_theme(role, seed, home["tonic"], home["mode"], meter)

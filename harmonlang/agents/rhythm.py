@@ -43,7 +43,11 @@ FALLBACK: dict[str, tuple[str, ...]] = {
 GRID_VELOCITIES = sorted({60, 100, 124} | {round(127 * d / 9) for d in range(1, 10)})
 ANCHORS = ("kick", "snare", "clap")  # kept longest as a groove thins
 FILL_VOICES = ("snare", "hitom", "midtom", "lowtom", "tom")
-DEFAULT_GROOVE = {"kick": [(0, 100), (960, 100)], "snare": [(480, 100), (1440, 100)], "hat": [(t, 80) for t in range(0, 1920, 240)]}
+DEFAULT_GROOVE = {
+    "kick": [(0, 100), (960, 100)],
+    "snare": [(480, 100), (1440, 100)],
+    "hat": [(t, 80) for t in range(0, 1920, 240)],
+}
 
 
 def grid_velocity(value: float) -> int:
