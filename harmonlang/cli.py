@@ -108,14 +108,12 @@ def _summary(result: CompileResult) -> str:
     bars = sum(s["bars"] for s in ir["scenes"])
     holes = sum(c["status"] == "hole" for s in ir["scenes"] for p in s["phrases"] for c in p["cells"])
     parts = _count(len(ir["parts"]), "part")
-    if result.was_filled:  # what the agents added and filled
+    if result.was_filled:  # what the agents added
         added = len(result.filled["parts"]) - len(ir["parts"])
         parts += f" (+{added} added by the arrangement)" if added else ""
-        return f"{ir['source']}: {_count(len(ir['scenes']), 'scene')}, {_count(bars, 'bar')}, {minutes}:{seconds:02d}, {parts}, {_count(holes, 'hole')} filled"
-    return (
-        f"{ir['source']}: {_count(len(ir['scenes']), 'scene')}, {_count(bars, 'bar')}, {minutes}:{seconds:02d}, "
-        f"{parts}, {_count(holes, 'hole')}"
-    )
+    holes_text = _count(holes, "hole") + (" filled" if result.was_filled else "")
+    scenes = _count(len(ir["scenes"]), "scene")
+    return f"{ir['source']}: {scenes}, {_count(bars, 'bar')}, {minutes}:{seconds:02d}, {parts}, {holes_text}"
 
 
 def _count(number: int, noun: str) -> str:

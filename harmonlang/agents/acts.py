@@ -82,7 +82,9 @@ Segment = tuple[list[Event], dict[str, Any]]
 Agent = Callable[[SceneView, PhraseView, dict[str, Any], dict[str, Any], random.Random, list[int]], list[Segment]]
 
 
-def _melody(view: SceneView, phrase: PhraseView, part: dict[str, Any], b: dict, rng: random.Random, kicks: list):
+def _melody(
+    view: SceneView, phrase: PhraseView, part: dict[str, Any], b: dict, rng: random.Random, kicks: list
+) -> list[Segment]:
     kind = phrase.cell(part["name"])["hole"]["kind"]  # type: ignore[index]
     return melody.melody_segments(view, phrase, part, kind, b, rng)
 

@@ -10,6 +10,7 @@ chords (a chords part playing a progression) are never replaced.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -94,7 +95,9 @@ def _progression(view: SceneView, phrase: PhraseView, key: Key | None = None, at
         why += ", fitted to the phrase"
     family = written_family(info["chords"])
     transpose = info.get("transpose", 0)
-    chords = [(round(s * scale), round(d * scale), text) for (s, d), text in zip(info["slots"], info["chords"])]
+    chords = [
+        (round(s * scale), round(d * scale), text) for (s, d), text in zip(info["slots"], info["chords"], strict=False)
+    ]
     slots: list[Slot] = []
     first = (offset // length) * length if length else 0
     window = (at - phrase.start, at - phrase.start + 1) if at is not None else (0, span)
@@ -150,11 +153,14 @@ def adapt(text: str, key: Key, transpose: int = 0, family: str | None = None) ->
     return adapted, f"`{text}` follows {key.name()}"
 
 
+_NUMERAL = re.compile(r"[b#♭♯]?(vii|vi|v|iv|iii|ii|i)", re.IGNORECASE)
+_ORDER = ["i", "ii", "iii", "iv", "v", "vi", "vii"]
+
+
 def _degree(text: str) -> int:
-    numeral = text.lstrip("b#♭♯").rstrip("°o+ø0123456789/susmajMaddb#").split("/")[0]
-    order = ["i", "ii", "iii", "iv", "v", "vi", "vii"]
-    stripped = "".join(ch for ch in numeral.lower() if ch in "iv")
-    return order.index(stripped) if stripped in order else 0
+    """The scale degree (0-6) a Roman numeral names, ignoring its accidental and figures."""
+    match = _NUMERAL.match(text)
+    return _ORDER.index(match.group(1).lower()) if match else 0
 
 
 def diatonic(key: Key, degree: int, size: int = 3) -> Chord:
@@ -285,7 +291,7 @@ def _extend(slots: list[Slot], key: Key, rng: random.Random, amount: float, melo
 
 def _deceptive(slots: list[Slot], key: Key, rng: random.Random, amount: float, melody: list[tuple[int, int]]) -> None:
     """V resolving to vi (VI in minor) instead of the tonic."""
-    for before, slot in zip(slots, slots[1:]):
+    for before, slot in zip(slots, slots[1:], strict=False):
         if _is_dominant(before[2], key) and slot[2].root == key.tonic:
             new = diatonic(key, 5)
             if _keeps_melody(slot[2], new, melody, slot[0], slot[1]) or rng.random() < amount / 2:
