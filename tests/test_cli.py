@@ -90,7 +90,7 @@ def test_bad_emit_kind_is_a_usage_error_and_writes_nothing(capsys, tmp_path, kin
     out_dir = tmp_path / "out"
     code, _, err = run(capsys, "build", str(song(tmp_path)), "-o", str(out_dir), "--emit", kinds)
     assert code == 2
-    assert f"unknown --emit kind {shown}; choose from ast, ir, midi, events" in err
+    assert f"unknown --emit kind {shown}; choose from ast, ir, score, midi, events" in err
     assert not out_dir.exists()
 
 
@@ -156,7 +156,9 @@ def test_build_emits_ast_ir_and_midi(capsys, tmp_path):
     assert len(ir.scenes) == 8
     midi = mido.MidiFile(str(out_dir / "song.mid"))
     assert midi.type == 1
-    assert len(midi.tracks) == 3
+    # The conductor, the song's two parts, and the three the arrangement adds (chords, bass, antagonist).
+    assert len(midi.tracks) == 6
+    assert "(+3 added by the arrangement)" in out and "holes filled" in out
 
 
 def test_build_with_another_genre_keeps_the_themes_and_form(capsys, tmp_path):
@@ -194,7 +196,7 @@ def test_events_dump_matches_the_midi_file(capsys, tmp_path):
     assert run(capsys, "build", str(song(tmp_path)), "-o", str(out_dir), "--emit", "midi,events", "-q")[0] == 0
     text = (out_dir / "song.events.txt").read_text(encoding="utf-8")
     assert text == dump_midi(out_dir / "song.mid")
-    assert text.startswith("type 1, ppq 480, 3 tracks\n")
+    assert text.startswith("type 1, ppq 480, 6 tracks\n")
 
 
 def test_build_of_a_broken_song_exits_1_and_writes_nothing(capsys, tmp_path):

@@ -21,9 +21,9 @@ def build(folder: Path, name: str) -> tuple[dict, mido.MidiFile]:
     out = folder / "out"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HARMONLANG_CACHE_DIR", str(folder / "cache"))
-        assert main(["build", str(folder / name), "-o", str(out), "--emit", "ir,midi", "-q"]) == 0
+        assert main(["build", str(folder / name), "-o", str(out), "--emit", "score,midi", "-q"]) == 0
     stem = name.removesuffix(".circle")
-    ir = json.loads((out / f"{stem}.ir.json").read_text(encoding="utf-8"))
+    ir = json.loads((out / f"{stem}.score.json").read_text(encoding="utf-8"))  # the filled score: what the MIDI plays
     return ir, mido.MidiFile(str(out / f"{stem}.mid"))
 
 
@@ -168,25 +168,25 @@ def test_one_named_track_per_part(dreams):
     assert [p["name"] for p in ir["parts"]] == ["lead", "dark", "keys", "bass", "beat", "chops", "fx"]
 
 
-def literal_events(ir: dict, index: int) -> list[tuple[int, int, int, int]]:
-    """(tick, pitch, velocity, channel) of every literal event of a part, channel 0-based."""
+def sounding_events(ir: dict, index: int) -> list[tuple[int, int, int, int]]:
+    """(tick, pitch, velocity, channel) of every event a part plays (the writer's and the agents'), channel 0-based."""
     part = ir["parts"][index]
     found = []
     for scene in ir["scenes"]:
         for phrase in scene["phrases"]:
             cell = phrase["cells"][index]
             assert cell["part"] == part["name"]
-            if cell["status"] == "literal":
+            if cell["status"] in ("literal", "generated"):
                 channel = (cell.get("channel") or part["channel"]) - 1
                 found += [(tick, pitch, vel, channel) for tick, _dur, pitch, vel in cell["events"]]
     return found
 
 
-def test_note_on_counts_equal_the_literal_events_per_part(dreams):
+def test_note_on_counts_equal_the_sounding_events_per_part(dreams):
     ir, midi = dreams
     counts = []
     for index, track in enumerate(midi.tracks[1:]):
-        expected = literal_events(ir, index)
+        expected = sounding_events(ir, index)
         ons = sounding(track)
         assert len(ons) == len(expected), track.name
         offs = [m for m in track if m.type == "note_off" or (m.type == "note_on" and m.velocity == 0)]
@@ -194,15 +194,14 @@ def test_note_on_counts_equal_the_literal_events_per_part(dreams):
         counts.append(len(ons))
     names = [p["name"] for p in ir["parts"]]
     by_part = dict(zip(names, counts, strict=True))
-    assert by_part["bass"] == by_part["chops"] == by_part["fx"] == 0  # holes: nothing written
-    assert min(by_part["lead"], by_part["dark"], by_part["keys"], by_part["beat"]) > 0
+    assert min(by_part.values()) > 0  # the writer's parts, and the holes the agents filled (bass, chops, fx)
 
 
 def test_notes_land_at_their_ticks_pitches_velocities_and_channels(dreams):
     ir, midi = dreams
     for index, track in enumerate(midi.tracks[1:]):
         written = Counter((tick, m.note, m.velocity, m.channel) for tick, m in sounding(track))
-        assert written == Counter(literal_events(ir, index)), track.name
+        assert written == Counter(sounding_events(ir, index)), track.name
 
 
 def test_note_offs_come_after_their_duration(dreams):
