@@ -108,7 +108,7 @@ def _figure(phrase: PhraseView, figure: list[tuple[int, int, str]], bar: int) ->
         for sixteenth, length, tone in figure:
             tick = bar_start + int(round(sixteenth * scale)) * UNIT
             if tick < min(bar_start + bar, phrase.end):
-                dur = max(UNIT // 2, int(round(length * scale)) * UNIT - UNIT // 4)
+                dur = max(UNIT, int(round(length * scale)) * UNIT)
                 result.append((tick, min(dur, phrase.end - tick), tone))
     return result
 

@@ -106,5 +106,5 @@ def _hits(
         for sixteenth, units in rhythm:
             tick = bar_start + int(round(sixteenth * scale)) * UNIT
             if start <= tick < start + length:
-                result.append((tick, min(max(UNIT // 2, int(round(units * scale)) * UNIT - 30), start + length - tick)))
+                result.append((tick, min(max(UNIT, int(round(units * scale)) * UNIT), start + length - tick)))
     return result
