@@ -33,7 +33,9 @@ FIRST_NOTES = 6
 
 def render(score: dict) -> str:
     lines = [f"{score['title']}: genre {score['genre']}, seed {score['seed']}"]
-    lines += [f"part {p['name']}: {p['role']} on {p['device']} ch{p['channel']} prog {p['program']}" for p in score["parts"]]
+    lines += [
+        f"part {p['name']}: {p['role']} on {p['device']} ch{p['channel']} prog {p['program']}" for p in score["parts"]
+    ]
     for name, material in score["materials"].items():
         if material.get("by") == "agent":
             lines.append(f"theme {name} (composed): {material['events']}")
