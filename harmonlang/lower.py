@@ -208,6 +208,11 @@ class Lowerer:
             entry = settings.get(f"mix:{part.name}") or settings.get(f"mix:{part.role}")
             if entry is not None:
                 result[part.name] = entry.value
+        roles = {part.role for part in self.song.parts.values()}
+        for role in ROLES:  # a move for a role no part plays yet reaches the part the arrangement adds
+            entry = settings.get(f"mix:{role}")
+            if entry is not None and role not in roles and role not in self.song.parts:
+                result[role] = entry.value
         return result
 
     def tempo_ramp(
