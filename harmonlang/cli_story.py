@@ -189,7 +189,7 @@ def command_freeze(args: argparse.Namespace) -> int:
     path = Path(args.file)
     text = path.read_text(encoding="utf-8")
     try:
-        new_text, summary = freeze_scene(text, result.filled, args.scene)
+        new_text, summary = freeze_scene(text, result.filled, args.scene, path=str(path))
     except FreezeError as error:
         print(f"harmonc: error: {error}", file=sys.stderr)
         return EXIT_ERRORS

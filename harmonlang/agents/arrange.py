@@ -126,7 +126,8 @@ def texture(score: dict[str, Any], scene: dict[str, Any], energy: float) -> tupl
     thin = max(float(p["directives"].get("thin") or 0.0) for p in scene["phrases"])
     plays, why = {}, {}
     for part in score["parts"]:
-        entry = ENTRY[part["role"]] + THIN_RAISE * thin
+        entry = ENTRY[part["role"]]
+        entry += THIN_RAISE * thin if entry > 0 else 0.0  # the lead, the chords and the beat never leave
         plays[part["name"]] = energy >= entry
         if entry <= 0:
             why[part["name"]] = "plays throughout"
