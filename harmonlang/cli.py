@@ -140,15 +140,8 @@ def command_check(args: argparse.Namespace) -> int:
     return status
 
 
-def command_build(args: argparse.Namespace) -> int:
-    kinds = [k.strip() for k in args.emit.split(",") if k.strip()]
-    unknown = [k for k in kinds if k not in EMITTERS]
-    if unknown or not kinds:
-        print(
-            f"harmonc: error: unknown --emit kind {', '.join(unknown) or '(none)'}; choose from {', '.join(EMITTERS)}",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+def _compile_for_output(args: argparse.Namespace) -> tuple[CompileResult, Path, str] | int:
+    """The song compiled with its fill options, the output folder and the file stem; or an exit code."""
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         print(f"harmonc: error: -o {args.output} is a file; outputs go in a folder", file=sys.stderr)
@@ -158,9 +151,25 @@ def command_build(args: argparse.Namespace) -> int:
         return EXIT_ERRORS
     if not fill_options(result, args):
         return EXIT_USAGE
+    stem = "stdin" if args.file == STDIN else Path(args.file).name.removesuffix(".circle")
+    return result, out, stem
+
+
+def command_build(args: argparse.Namespace) -> int:
+    kinds = [k.strip() for k in args.emit.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in EMITTERS]
+    if unknown or not kinds:
+        print(
+            f"harmonc: error: unknown --emit kind {', '.join(unknown) or '(none)'}; choose from {', '.join(EMITTERS)}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    loaded = _compile_for_output(args)
+    if isinstance(loaded, int):
+        return loaded
+    result, out, stem = loaded
     from harmonlang.output import write_all_atomic
 
-    stem = "stdin" if args.file == STDIN else Path(args.file).name.removesuffix(".circle")
     # Render everything first, so a failure part-way writes nothing at all.
     rendered = {out / f"{stem}{EMITTERS[k][0]}": EMITTERS[k][1](result) for k in kinds}
     write_all_atomic(rendered)
@@ -173,19 +182,13 @@ def command_build(args: argparse.Namespace) -> int:
 
 def command_report(args: argparse.Namespace) -> int:
     """Compile, let the agents fill the holes, then measure the song against its targets."""
-    out = Path(args.output)
-    if out.exists() and not out.is_dir():
-        print(f"harmonc: error: -o {args.output} is a file; outputs go in a folder", file=sys.stderr)
-        return EXIT_USAGE
-    result = _compile(args.file, genre=args.genre)
-    if result is None:
-        return EXIT_ERRORS
-    if not fill_options(result, args):
-        return EXIT_USAGE
+    loaded = _compile_for_output(args)
+    if isinstance(loaded, int):
+        return loaded
+    result, out, stem = loaded
     from harmonlang.report import build_report, format_table, write_report
 
     filled = result.filled
-    stem = "stdin" if args.file == STDIN else Path(args.file).name.removesuffix(".circle")
     report = build_report(filled)
     paths = write_report(filled, out, stem, report=report)
     print(format_table(report))
