@@ -28,6 +28,7 @@ class CompileResult:
     diagnostics: list[Diagnostic]
     _score: Score | None = field(default=None, repr=False)
     rendered: dict[str, bytes] = field(default_factory=dict, repr=False)  # outputs made once per result
+    stem: str = "song"  # the name outputs are written under
     seed: int | None = None  # the agents' seed, when not the song's own
     reseed: dict[str, int] = field(default_factory=dict)  # scene id -> reseed number (`--reseed`)
     _filled: dict[str, Any] | None = field(default=None, repr=False)

@@ -1,4 +1,4 @@
-"""Standard MIDI File output from the Score IR, and a readable dump of any SMF.
+"""Standard MIDI File output from the Score IR.
 
 Type 1, PPQ from the score: a conductor track (tempo map, meters, keys and a
 marker at every scene start), then one named track per part. Every track
@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import io
 import math
-from pathlib import Path
 from typing import Any
 
 import mido
 
 from harmonlang.ir import PartInfo, Score
+from harmonlang.runtime.timeline import part_notes, playable
 
 MAJOR_BY_FIFTHS = dict(zip(range(-7, 8), "Cb Gb Db Ab Eb Bb F C G D A E B F# C#".split(), strict=True))
 MINOR_BY_FIFTHS = dict(zip(range(-7, 8), "Abm Ebm Bbm Fm Cm Gm Dm Am Em Bm F#m C#m G#m D#m A#m".split(), strict=True))
 MINOR_MODES = {"minor", "harmonic-minor", "melodic-minor"}
 VOLUME, PAN = 7, 10
+PHRASE_WORDS = {"A": "chorus", "B": "bridge", "A'": "chorus", "T": "transition"}
 
 # (absolute tick, order at that tick, message); offs sort before ons so repeated notes retrigger.
 Timed = tuple[int, int, Any]
@@ -58,6 +59,7 @@ def _track(events: list[Timed], name: str, end: int) -> mido.MidiTrack:
 
 
 def conductor(score: Score) -> list[Timed]:
+    """Tempo map, meters, keys, and a marker at every scene (its id) and then at every phrase in it."""
     events: list[Timed] = []
     for point in score.tempo_map:
         events.append((point.tick, 0, ("set_tempo", {"tempo": mido.bpm2tempo(point.bpm)})))
@@ -67,8 +69,15 @@ def conductor(score: Score) -> list[Timed]:
     for point in score.key_map:
         events.append((point.tick, 2, ("key_signature", {"key": key_signature_name(point.key.mode, point.key.fifths)})))
     for scene in score.scenes:
-        events.append((scene.start, 3, ("marker", {"text": scene.id})))
+        events.append((scene.start, 3, ("marker", {"text": smf_text(scene.id)})))
+        for phrase in scene.phrases:
+            events.append((phrase.start, 4, ("marker", {"text": smf_text(phrase_marker(scene.id, phrase.kind))})))
     return events
+
+
+def phrase_marker(scene_id: str, kind: str) -> str:
+    """`I.you.1a B bridge`: the scene, the phrase and what it is (ASCII, as every SMF reader takes)."""
+    return f"{scene_id} {kind} {PHRASE_WORDS[kind]}"
 
 
 def part_track_name(part: PartInfo) -> str:
@@ -77,6 +86,7 @@ def part_track_name(part: PartInfo) -> str:
 
 
 def part_events(score: Score, index: int) -> list[Timed]:
+    """A part's program changes, its level and pan per scene (CC7, CC10, where they change) and its notes."""
     part = score.parts[index]
     channel = part.channel - 1
     # Some devices take Program Change on a channel of their own (the S-1 and T-8 on 16).
@@ -84,10 +94,8 @@ def part_events(score: Score, index: int) -> list[Timed]:
     events: list[Timed] = []
     if part.program is not None:
         events.append((0, 0, ("program_change", {"channel": program_channel, "program": part.program})))
-    # Every part states its volume and pan, so an untouched part is not louder than a lowered one.
-    for control, value in ((VOLUME, volume_cc(part.mix.level_db)), (PAN, pan_cc(part.mix.pan))):
-        events.append((0, 0, ("control_change", {"channel": channel, "control": control, "value": value})))
     current = (channel, part.program)
+    stated: dict[tuple[int, int], int] = {}  # (channel, controller) -> value last sent
     for scene in score.scenes:
         for phrase in scene.phrases:
             cell = phrase.cells[index]
@@ -97,52 +105,47 @@ def part_events(score: Score, index: int) -> list[Timed]:
                 target = program_channel if not cell.channel else moved
                 events.append((phrase.start, 0, ("program_change", {"channel": target, "program": wanted[1]})))
             current = wanted
-            for tick, dur, pitch, vel in cell.events:
-                events.append((tick, 2, ("note_on", {"channel": wanted[0], "note": pitch, "velocity": vel})))
-                events.append((tick + dur, 1, ("note_off", {"channel": wanted[0], "note": pitch, "velocity": 0})))
+            # Every part states its volume and pan, so an untouched part is not louder than a lowered one.
+            mix = scene.mix.get(part.name, part.mix)
+            for control, value in ((VOLUME, volume_cc(mix.level_db)), (PAN, pan_cc(mix.pan))):
+                if stated.get((wanted[0], control)) != value:
+                    stated[(wanted[0], control)] = value
+                    fields = {"channel": wanted[0], "control": control, "value": value}
+                    events.append((phrase.start, 1, ("control_change", fields)))
+    for note in playable(part_notes(score, index)):
+        note_channel = note.channel - 1
+        events.append(
+            (note.tick, 3, ("note_on", {"channel": note_channel, "note": note.pitch, "velocity": note.velocity}))
+        )
+        events.append(
+            (note.tick + note.dur, 2, ("note_off", {"channel": note_channel, "note": note.pitch, "velocity": 0}))
+        )
     return events
 
 
-def score_to_midi(score: Score) -> mido.MidiFile:
+def smf_text(text: str) -> str:
+    """Text for an SMF meta event, as UTF-8 bytes (what current DAWs read) in the latin-1 string mido writes."""
+    return text.encode("utf-8").decode("latin-1")
+
+
+def tracks_to_midi(score: Score, tracks: list[tuple[str, list[Timed]]]) -> mido.MidiFile:
+    """A type-1 file: the conductor track (named after the song), then the given (name, events) tracks."""
     midi = mido.MidiFile(type=1, ticks_per_beat=score.ppq)
-    midi.tracks.append(_track(conductor(score), score.title, score.length))
-    for index, part in enumerate(score.parts):
-        midi.tracks.append(_track(part_events(score, index), part_track_name(part), score.length))
+    for name, events in [(score.title, conductor(score)), *tracks]:
+        midi.tracks.append(_track(events, smf_text(name), score.length))
     return midi
 
 
-def midi_bytes(score: Score) -> bytes:
+def score_to_midi(score: Score) -> mido.MidiFile:
+    tracks = [(part_track_name(part), part_events(score, index)) for index, part in enumerate(score.parts)]
+    return tracks_to_midi(score, tracks)
+
+
+def to_bytes(midi: mido.MidiFile) -> bytes:
     buffer = io.BytesIO()
-    score_to_midi(score).save(file=buffer)
+    midi.save(file=buffer)
     return buffer.getvalue()
 
 
-def dump_midi(path: Path | str | None = None, data: bytes | None = None) -> str:
-    """One line per event in absolute ticks: the golden tests' `midi.txt`."""
-    midi = mido.MidiFile(file=io.BytesIO(data)) if data is not None else mido.MidiFile(str(path))
-    lines = [f"type {midi.type}, ppq {midi.ticks_per_beat}, {len(midi.tracks)} tracks"]
-    for number, track in enumerate(midi.tracks):
-        lines.append(f"track {number}: {track.name!r}")
-        tick = 0
-        for message in track:
-            tick += message.time
-            lines.append(f"  {tick:>7} {_describe(message)}")
-    return "\n".join(lines) + "\n"
-
-
-def _describe(message: Any) -> str:
-    kind = message.type
-    described = {
-        "set_tempo": lambda m: f"tempo {mido.tempo2bpm(m.tempo):.2f} bpm",
-        "time_signature": lambda m: f"meter {m.numerator}/{m.denominator}",
-        "key_signature": lambda m: f"key {m.key}",
-        "marker": lambda m: f"marker {m.text!r}",
-        "text": lambda m: f"text {m.text!r}",
-        "track_name": lambda m: f"name {m.name!r}",
-        "note_on": lambda m: f"note_on  ch{m.channel + 1:<2} {m.note:>3} vel {m.velocity}",
-        "note_off": lambda m: f"note_off ch{m.channel + 1:<2} {m.note:>3} vel {m.velocity}",
-        # Programs print counted from 1, as the language writes them.
-        "program_change": lambda m: f"program  ch{m.channel + 1:<2} {m.program + 1}",
-        "control_change": lambda m: f"cc       ch{m.channel + 1:<2} {m.control:>3} = {m.value}",
-    }
-    return described[kind](message) if kind in described else kind
+def midi_bytes(score: Score) -> bytes:
+    return to_bytes(score_to_midi(score))

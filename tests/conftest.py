@@ -6,6 +6,9 @@ import os
 import shutil
 
 import pytest
+from runtime_support import EXAMPLES, SONG_NAMES
+
+from harmonlang.ir import Score
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -32,3 +35,16 @@ def require_tool(name: str) -> str:
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test session keeps its parsed-stdlib cache out of the user's home."""
     monkeypatch.setenv("HARMONLANG_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(scope="session")
+def example_songs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Score]:
+    """Every song in examples/ (not the library modules), compiled and filled once per test session."""
+    from harmonlang.compiler import compile_file
+
+    songs: dict[str, Score] = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HARMONLANG_CACHE_DIR", str(tmp_path_factory.mktemp("example-cache")))
+        for name in SONG_NAMES:
+            songs[name] = compile_file(str(EXAMPLES / f"{name}.circle")).filled_score
+    return songs

@@ -17,7 +17,7 @@ import pytest
 import harmonlang
 from harmonlang.cli import main
 from harmonlang.ir import Score
-from harmonlang.runtime.midi import dump_midi
+from harmonlang.runtime.events import dump_midi
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 GOOD = 'song "Good" { key A minor; tempo 120; sequences 1; scenes 1 }\ntheme hero = "a4/8 c5/8 e5/4 d5/2"\n'

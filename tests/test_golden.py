@@ -17,7 +17,7 @@ import pytest
 
 from harmonlang.cli import main
 from harmonlang.ir import Score
-from harmonlang.runtime.midi import dump_midi
+from harmonlang.runtime.events import dump_midi
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(p.parent.name for p in GOLDEN.glob("*/input.circle"))

@@ -1,0 +1,136 @@
+"""Where a tick falls: bars and beats from the meter map, seconds from the tempo map.
+
+Every writer that names a position (the MusicXML measures, ROUTING.md, the
+event dump, DAWproject's beat times) asks this one module, so they agree.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+from harmonlang.ir import Score
+
+
+@dataclass(frozen=True)
+class Bar:
+    number: int  # counted from 1
+    start: int
+    length: int
+    numerator: int
+    denominator: int
+
+    @property
+    def end(self) -> int:
+        return self.start + self.length
+
+
+@dataclass(frozen=True)
+class Note:
+    """One sounding note of a part, on the channel it plays on there."""
+
+    tick: int
+    dur: int
+    pitch: int
+    velocity: int
+    channel: int  # 1-16
+
+
+class Timeline:
+    def __init__(self, score: Score) -> None:
+        self.score = score
+        self.ppq = score.ppq
+
+    @cached_property
+    def bars(self) -> list[Bar]:
+        """Every bar of the song; a meter point starts a new bar even mid-bar (it never does in lowered scores)."""
+        points = self.score.meter_map
+        bars: list[Bar] = []
+        for index, point in enumerate(points):
+            end = points[index + 1].tick if index + 1 < len(points) else self.score.length
+            length = self.ppq * 4 * point.numerator // point.denominator
+            tick = point.tick
+            while tick < end:
+                bars.append(Bar(len(bars) + 1, tick, min(length, end - tick), point.numerator, point.denominator))
+                tick += length
+        return bars
+
+    @cached_property
+    def _bar_starts(self) -> list[int]:
+        return [bar.start for bar in self.bars]
+
+    def bar_at(self, tick: int) -> Bar:
+        return self.bars[max(0, bisect.bisect_right(self._bar_starts, tick) - 1)]
+
+    def position(self, tick: int) -> str:
+        """`bar.beat.tick`, counted from 1.1.000 as DAWs show it; a beat is the meter's denominator."""
+        bar = self.bar_at(tick)
+        beat = self.ppq * 4 // bar.denominator
+        offset = tick - bar.start
+        return f"{bar.number}.{offset // beat + 1}.{offset % beat:03d}"
+
+    @cached_property
+    def _tempo_seconds(self) -> list[float]:
+        """The time in seconds at each tempo point."""
+        points = self.score.tempo_map
+        seconds = [0.0]
+        for before, after in zip(points, points[1:], strict=False):
+            seconds.append(seconds[-1] + (after.tick - before.tick) / self.ppq * 60 / before.bpm)
+        return seconds
+
+    @cached_property
+    def _tempo_ticks(self) -> list[int]:
+        return [point.tick for point in self.score.tempo_map]
+
+    def seconds(self, tick: int) -> float:
+        """The time at a tick; the tempo map is a step function, as in the MIDI file."""
+        index = max(0, bisect.bisect_right(self._tempo_ticks, tick) - 1)
+        point = self.score.tempo_map[index]
+        return self._tempo_seconds[index] + (tick - point.tick) / self.ppq * 60 / point.bpm
+
+    def clock(self, tick: int) -> str:
+        """`m:ss.mmm` at a tick."""
+        minutes, seconds = divmod(self.seconds(tick), 60)
+        return f"{int(minutes)}:{seconds:06.3f}"
+
+    @property
+    def duration(self) -> float:
+        return self.seconds(self.score.length)
+
+
+def part_notes(score: Score, index: int) -> list[Note]:
+    """Every note a part plays, the writer's and the agents', in time order, on the channel it plays on there."""
+    part = score.parts[index]
+    notes: list[Note] = []
+    for scene in score.scenes:
+        for phrase in scene.phrases:
+            cell = phrase.cells[index]
+            channel = cell.channel or part.channel
+            notes += [Note(e[0], e[1], e[2], e[3], channel) for e in cell.events]
+    notes.sort(key=lambda n: (n.tick, n.pitch, n.dur))
+    return notes
+
+
+def playable(notes: list[Note]) -> list[Note]:
+    """The notes as one MIDI channel can play them: a note cut short where the same key is struck again.
+
+    Two overlapping notes of one pitch on one channel cannot both sound in MIDI (the first Note Off would end
+    both); the lowered and filled scores avoid them, and this keeps the writers exact when a writer's own
+    material overlaps itself.
+    """
+    result: list[Note] = []
+    last: dict[tuple[int, int], int] = {}  # (channel, pitch) -> index in result
+    for note in notes:
+        key = (note.channel, note.pitch)
+        if key in last:
+            earlier = result[last[key]]
+            if earlier.tick == note.tick:  # struck twice at once: the longer one stands
+                if note.dur > earlier.dur:
+                    result[last[key]] = note
+                continue
+            if earlier.tick + earlier.dur > note.tick:
+                result[last[key]] = replace(earlier, dur=note.tick - earlier.tick)
+        last[key] = len(result)
+        result.append(note)
+    return result

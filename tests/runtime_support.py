@@ -1,0 +1,44 @@
+"""Helpers shared by the runtime tests: the example songs, and notes read back from written files."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict, deque
+from pathlib import Path
+
+import mido
+
+from harmonlang.ir import Score
+from harmonlang.runtime.timeline import part_notes, playable
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+# The songs among the examples (a file without a `song` header is a library module, such as studio.circle).
+SONG_NAMES = sorted(
+    p.stem for p in EXAMPLES.glob("*.circle") if re.search(r"^song\s", p.read_text(encoding="utf-8"), re.M)
+)
+
+Played = tuple[int, int, int, int, int]  # tick, duration, pitch, velocity, channel (1-16)
+
+
+def score_notes(score: Score, index: int) -> list[Played]:
+    """What part `index` plays, as every writer must reproduce it."""
+    return sorted((n.tick, n.dur, n.pitch, n.velocity, n.channel) for n in playable(part_notes(score, index)))
+
+
+def track_notes(track: mido.MidiTrack) -> list[Played]:
+    """A MIDI track's notes, each Note On paired with the next Note Off of its channel and key."""
+    waiting: dict[tuple[int, int], deque[tuple[int, int]]] = defaultdict(deque)
+    found: list[Played] = []
+    tick = 0
+    for message in track:
+        tick += message.time
+        if message.type not in ("note_on", "note_off"):
+            continue
+        key = (message.channel, message.note)
+        if message.type == "note_on" and message.velocity > 0:
+            waiting[key].append((tick, message.velocity))
+        else:
+            start, velocity = waiting[key].popleft()
+            found.append((start, tick - start, message.note, velocity, message.channel + 1))
+    assert not any(waiting.values()), f"hanging notes in {track.name!r}"
+    return sorted(found)
