@@ -40,28 +40,54 @@ def _score_json(result: CompileResult) -> bytes:
     return orjson.dumps(result.filled, option=orjson.OPT_INDENT_2) + b"\n"
 
 
-def _midi(result: CompileResult) -> bytes:
-    """The SMF of the filled score, made once per build even when both `midi` and `events` are emitted."""
-    if "midi" not in result.rendered:
-        from harmonlang.runtime.midi import midi_bytes
+def _once(result: CompileResult, kind: str, make: Callable[[], bytes]) -> bytes:
+    """An output made once per build, however many others reuse it (the Logic template holds the MIDI's layout
+    and the MusicXML)."""
+    if kind not in result.rendered:
+        result.rendered[kind] = make()
+    return result.rendered[kind]
 
-        result.rendered["midi"] = midi_bytes(result.filled_score)
-    return result.rendered["midi"]
+
+def _midi(result: CompileResult) -> bytes:
+    from harmonlang.runtime.midi import midi_bytes
+
+    return _once(result, "midi", lambda: midi_bytes(result.filled_score))
 
 
 def _events(result: CompileResult) -> bytes:
-    from harmonlang.runtime.midi import dump_midi
+    from harmonlang.runtime.events import dump_midi
 
     return dump_midi(data=_midi(result)).encode()
 
 
-# kind -> (file suffix, writer)
-EMITTERS: dict[str, tuple[str, Callable[..., bytes]]] = {
+def _musicxml(result: CompileResult) -> bytes:
+    from harmonlang.runtime.musicxml import musicxml_bytes
+
+    return _once(result, "musicxml", lambda: musicxml_bytes(result.filled_score))
+
+
+def _dawproject(result: CompileResult) -> bytes:
+    from harmonlang.runtime.dawproject import dawproject_bytes
+
+    return dawproject_bytes(result.filled_score)
+
+
+def _logic(result: CompileResult) -> dict[str, bytes]:
+    from harmonlang.runtime.logic import logic_files
+
+    return logic_files(result.filled_score, result.stem, _musicxml(result))
+
+
+# kind -> (file suffix, writer); a writer that returns a dict writes a folder of those files.
+EMITTERS: dict[str, tuple[str, Callable[[CompileResult], bytes | dict[str, bytes]]]] = {
     "ast": (".ast.json", _ast_json),
     "ir": (".ir.json", _ir_json),
     "score": (".score.json", _score_json),
     "midi": (".mid", _midi),
     "events": (".events.txt", _events),
+    "musicxml": (".musicxml", _musicxml),
+    "dawproject": (".dawproject", _dawproject),
+    "logic": (".logic", _logic),
 }
 
 
@@ -151,8 +177,8 @@ def _compile_for_output(args: argparse.Namespace) -> tuple[CompileResult, Path, 
         return EXIT_ERRORS
     if not fill_options(result, args):
         return EXIT_USAGE
-    stem = "stdin" if args.file == STDIN else Path(args.file).name.removesuffix(".circle")
-    return result, out, stem
+    result.stem = "stdin" if args.file == STDIN else Path(args.file).name.removesuffix(".circle")
+    return result, out, result.stem
 
 
 def command_build(args: argparse.Namespace) -> int:
@@ -171,12 +197,21 @@ def command_build(args: argparse.Namespace) -> int:
     from harmonlang.output import write_all_atomic
 
     # Render everything first, so a failure part-way writes nothing at all.
-    rendered = {out / f"{stem}{EMITTERS[k][0]}": EMITTERS[k][1](result) for k in kinds}
+    rendered: dict[Path, bytes] = {}
+    targets = []
+    for kind in kinds:
+        suffix, writer = EMITTERS[kind]
+        target, data = out / f"{stem}{suffix}", writer(result)
+        targets.append(target)
+        if isinstance(data, dict):
+            rendered.update({target / name: blob for name, blob in data.items()})
+        else:
+            rendered[target] = data
     write_all_atomic(rendered)
     if not args.quiet:
         print(f"built {_summary(result)}")
-        for path in rendered:
-            print(f"  wrote {path}")
+        for target in targets:
+            print(f"  wrote {target}{'/' if target.is_dir() else ''}")
     return EXIT_OK
 
 

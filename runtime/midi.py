@@ -13,8 +13,8 @@ from typing import Any
 
 import mido
 
-from harmonlang.ir import PartInfo, Score
-from harmonlang.runtime.timeline import part_notes, playable
+from harmonlang.ir import Score
+from harmonlang.runtime.timeline import part_label, part_notes, playable
 
 MAJOR_BY_FIFTHS = dict(zip(range(-7, 8), "Cb Gb Db Ab Eb Bb F C G D A E B F# C#".split(), strict=True))
 MINOR_BY_FIFTHS = dict(zip(range(-7, 8), "Abm Ebm Bbm Fm Cm Gm Dm Am Em Bm F#m C#m G#m D#m A#m".split(), strict=True))
@@ -80,11 +80,6 @@ def phrase_marker(scene_id: str, kind: str) -> str:
     return f"{scene_id} {kind} {PHRASE_WORDS[kind]}"
 
 
-def part_track_name(part: PartInfo) -> str:
-    where = part.device if part.output == "main" else f"{part.device}.{part.output}"
-    return f"{part.name} ({where})"
-
-
 def part_events(score: Score, index: int) -> list[Timed]:
     """A part's program changes, its level and pan per scene (CC7, CC10, where they change) and its notes."""
     part = score.parts[index]
@@ -137,7 +132,7 @@ def tracks_to_midi(score: Score, tracks: list[tuple[str, list[Timed]]]) -> mido.
 
 
 def score_to_midi(score: Score) -> mido.MidiFile:
-    tracks = [(part_track_name(part), part_events(score, index)) for index, part in enumerate(score.parts)]
+    tracks = [(part_label(part), part_events(score, index)) for index, part in enumerate(score.parts)]
     return tracks_to_midi(score, tracks)
 
 

@@ -10,7 +10,7 @@ import bisect
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-from harmonlang.ir import Score
+from harmonlang.ir import PartInfo, Score
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,12 @@ class Timeline:
     @property
     def duration(self) -> float:
         return self.seconds(self.score.length)
+
+
+def part_label(part: PartInfo) -> str:
+    """`lead (s1)`, `bass (t8.bass)`: the part and where it plays, as every output names its track or staff."""
+    where = part.device if part.output == "main" else f"{part.device}.{part.output}"
+    return f"{part.name} ({where})"
 
 
 def part_notes(score: Score, index: int) -> list[Note]:
