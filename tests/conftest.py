@@ -6,7 +6,7 @@ import os
 import shutil
 
 import pytest
-from runtime_support import EXAMPLES, SONG_NAMES
+from support import EXAMPLES, SONG_NAMES
 
 from harmonlang.ir import Score
 

@@ -7,13 +7,13 @@ fails compares `stderr.txt` (the exact diagnostics) and the exit code. Run
 
 from __future__ import annotations
 
-import difflib
 import io
 import json
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
+from support import compare_golden
 
 from harmonlang.cli import main
 from harmonlang.ir import Score
@@ -45,27 +45,6 @@ def _run(case: Path, out: Path) -> tuple[int, str]:
     return code, stderr.getvalue()
 
 
-def _compare(path: Path, actual: str, update: bool) -> None:
-    if update:
-        path.write_text(actual, encoding="utf-8")
-        return
-    if not path.exists():
-        pytest.fail(
-            f"{path.parent.name}/{path.name} is missing: run pytest --update-goldens and review it", pytrace=False
-        )
-    expected = path.read_text(encoding="utf-8")
-    if actual != expected:
-        diff = difflib.unified_diff(
-            expected.splitlines(keepends=True),
-            actual.splitlines(keepends=True),
-            f"{path.name} (expected)",
-            f"{path.name} (actual)",
-        )
-        shown = "".join(list(diff)[:200])
-        message = f"{path.parent.name}/{path.name} differs (run pytest --update-goldens to accept):\n{shown}"
-        pytest.fail(message, pytrace=False)
-
-
 def test_there_are_enough_cases() -> None:
     errors = [c for c in CASES if (GOLDEN / c / "stderr.txt").exists()]
     assert len(CASES) >= 30, CASES
@@ -84,14 +63,14 @@ def test_golden(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, upda
     assert not [name for name in stale if (folder / name).exists()], f"{case} holds files of the other outcome"
     if expects_error:
         assert code == 1, f"expected the build to fail with exit code 1, got {code}\n{stderr}"
-        _compare(folder / "stderr.txt", stderr, update_goldens)
+        compare_golden(folder / "stderr.txt", stderr, update_goldens)
         assert not any(tmp_path.iterdir()), "a failed build must write nothing"
         return
     assert code == 0, stderr
     if stderr or (folder / "warnings.txt").exists():
-        _compare(folder / "warnings.txt", stderr, update_goldens)
+        compare_golden(folder / "warnings.txt", stderr, update_goldens)
     ir_text = (tmp_path / "input.ir.json").read_text(encoding="utf-8")
     Score.model_validate_json(ir_text)  # the IR always satisfies its own schema
-    _compare(folder / "ast.json", (tmp_path / "input.ast.json").read_text(encoding="utf-8"), update_goldens)
-    _compare(folder / "ir.json", canonical_json(json.loads(ir_text)) + "\n", update_goldens)
-    _compare(folder / "midi.txt", dump_midi(tmp_path / "input.mid"), update_goldens)
+    compare_golden(folder / "ast.json", (tmp_path / "input.ast.json").read_text(encoding="utf-8"), update_goldens)
+    compare_golden(folder / "ir.json", canonical_json(json.loads(ir_text)) + "\n", update_goldens)
+    compare_golden(folder / "midi.txt", dump_midi(tmp_path / "input.mid"), update_goldens)

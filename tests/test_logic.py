@@ -7,7 +7,7 @@ from pathlib import Path
 
 import mido
 import pytest
-from runtime_support import EXAMPLES, score_notes, track_notes
+from support import EXAMPLES, score_notes, track_notes
 
 from harmonlang.cli import main
 from harmonlang.runtime.logic import SLOTS, applescript, layout, logic_files

@@ -12,7 +12,7 @@ from pathlib import Path
 import mido
 import pretty_midi
 import pytest
-from runtime_support import SONG_NAMES, score_notes, track_notes
+from support import SONG_NAMES, score_notes, track_notes
 
 from harmonlang.cli import main
 from harmonlang.runtime.events import dump_midi

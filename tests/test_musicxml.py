@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import require_tool
 from music21 import chord, converter, expressions, key, meter, note, tempo
-from runtime_support import SONG_NAMES
+from support import SONG_NAMES
 
 from harmonlang.cli import main
 from harmonlang.compiler import compile_file

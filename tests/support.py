@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import defaultdict, deque
 from pathlib import Path
 
 import mido
+import pytest
 
 from harmonlang.ir import Score
 from harmonlang.runtime.timeline import part_notes, playable
@@ -42,3 +44,25 @@ def track_notes(track: mido.MidiTrack) -> list[Played]:
             found.append((start, tick - start, message.note, velocity, message.channel + 1))
     assert not any(waiting.values()), f"hanging notes in {track.name!r}"
     return sorted(found)
+
+
+def compare_golden(path: Path, actual: str, update: bool) -> None:
+    """`actual` against the golden file at `path`; with --update-goldens, rewrite it instead."""
+    if update:
+        path.write_text(actual, encoding="utf-8")
+        return
+    if not path.exists():
+        pytest.fail(
+            f"{path.parent.name}/{path.name} is missing: run pytest --update-goldens and review it", pytrace=False
+        )
+    expected = path.read_text(encoding="utf-8")
+    if actual != expected:
+        diff = difflib.unified_diff(
+            expected.splitlines(keepends=True),
+            actual.splitlines(keepends=True),
+            f"{path.name} (expected)",
+            f"{path.name} (actual)",
+        )
+        shown = "".join(list(diff)[:200])
+        message = f"{path.parent.name}/{path.name} differs (run pytest --update-goldens to accept):\n{shown}"
+        pytest.fail(message, pytrace=False)
