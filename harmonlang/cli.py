@@ -7,6 +7,7 @@ output kind's writer is imported only when that kind is asked for.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -78,6 +79,7 @@ def _logic(result: CompileResult) -> dict[str, bytes]:
     return logic_files(result.filled_score, result.stem, _musicxml(result))
 
 
+UNFILLED_KINDS = {"ast", "ir"}  # the outputs made before the agents fill the holes
 # kind -> (file suffix, writer); a writer that returns a dict writes a folder of those files.
 EMITTERS: dict[str, tuple[str, Callable[[CompileResult], bytes | dict[str, bytes]]]] = {
     "ast": (".ast.json", _ast_json),
@@ -196,6 +198,11 @@ def command_build(args: argparse.Namespace) -> int:
     result, out, stem = loaded
     from harmonlang.output import write_all_atomic
 
+    if set(kinds) - UNFILLED_KINDS:
+        result.filled_score  # noqa: B018 - fill and validate once, before the writers share it
+    # The song's objects live until harmonc exits: moved out of the collector's reach, they are not walked
+    # again by every collection the writers' many small allocations set off.
+    gc.freeze()
     # Render everything first, so a failure part-way writes nothing at all.
     rendered: dict[Path, bytes] = {}
     targets = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harmonlang.ir import PartInfo, Score
-from harmonlang.runtime.midi import Timed, part_events, to_bytes, tracks_to_midi
+from harmonlang.runtime.midi import Timed, part_events, tracks_to_midi
 from harmonlang.runtime.timeline import Timeline, part_notes
 
 ANY = ("protagonist", "antagonist", "chords", "bass", "drums", "samples")
@@ -119,7 +119,7 @@ def template_midi(score: Score, tracks: list[Track]) -> bytes:
     events: list[tuple[str, list[Timed]]] = [
         (track.name(score), part_events(score, track.part) if track.part is not None else []) for track in tracks
     ]
-    return to_bytes(tracks_to_midi(score, events))
+    return tracks_to_midi(score, events)
 
 
 def applescript(stem: str) -> str:

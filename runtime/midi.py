@@ -1,17 +1,19 @@
 """Standard MIDI File output from the Score IR.
 
 Type 1, PPQ from the score: a conductor track (tempo map, meters, keys and a
-marker at every scene start), then one named track per part. Every track
-ends at the song's end, so trailing rests and holes keep their length.
+marker at every scene and every phrase), then one named track per part. Every
+track ends at the song's end, so trailing rests and holes keep their length.
+
+The bytes are encoded here from the SMF spec's tables rather than through
+mido's message objects: a 48-scene song has some 20,000 events, and building
+objects for each costs more than the whole write budget. mido reads the files
+back in the tests and in the event dump.
 """
 
 from __future__ import annotations
 
-import io
 import math
-from typing import Any
-
-import mido
+import struct
 
 from harmonlang.ir import Score
 from harmonlang.runtime.timeline import part_label, part_notes, playable
@@ -22,8 +24,14 @@ MINOR_MODES = {"minor", "harmonic-minor", "melodic-minor"}
 VOLUME, PAN = 7, 10
 PHRASE_WORDS = {"A": "chorus", "B": "bridge", "A'": "chorus", "T": "transition"}
 
-# (absolute tick, order at that tick, message); offs sort before ons so repeated notes retrigger.
-Timed = tuple[int, int, Any]
+# Status bytes (channel 0) and meta-event types, from the MIDI 1.0 and SMF specifications.
+NOTE_OFF, NOTE_ON, CONTROL_CHANGE, PROGRAM_CHANGE = 0x80, 0x90, 0xB0, 0xC0
+META = {"track_name": 0x03, "marker": 0x06, "end_of_track": 0x2F, "tempo": 0x51, "meter": 0x58, "key": 0x59}
+CLOCKS_PER_CLICK, THIRTY_SECONDS_PER_QUARTER = 24, 8
+
+# (absolute tick, order at that tick, the event's bytes); at one tick: program, controllers, offs, then ons,
+# so a repeated note retriggers.
+Timed = tuple[int, int, bytes]
 
 
 def key_signature_name(mode: str, fifths: int) -> str:
@@ -41,43 +49,49 @@ def pan_cc(pan: float) -> int:
     return max(0, min(127, round(64 + 63.5 * pan)))
 
 
-def _message(kind: str, time: int, **fields: Any) -> Any:
-    # Values come from the validated IR, so mido's per-message checks are skipped.
-    if kind in ("note_on", "note_off", "program_change", "control_change"):
-        return mido.Message(kind, skip_checks=True, time=time, **fields)
-    return mido.MetaMessage(kind, time=time, **fields)
+def tempo_microseconds(bpm: float) -> int:
+    return int(round(60_000_000 / bpm))
 
 
-def _track(events: list[Timed], name: str, end: int) -> mido.MidiTrack:
-    track = mido.MidiTrack([mido.MetaMessage("track_name", name=name, time=0)])
-    now = 0
-    for tick, _, (kind, fields) in sorted(events, key=lambda e: (e[0], e[1])):
-        track.append(_message(kind, tick - now, **fields))
-        now = tick
-    track.append(mido.MetaMessage("end_of_track", time=max(end - now, 0)))
-    return track
+def _varlen(value: int) -> bytes:
+    """A variable-length quantity: seven bits a byte, high bit set on all but the last."""
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    return bytes(reversed(out))
+
+
+def _meta(kind: str, data: bytes) -> bytes:
+    return bytes((0xFF, META[kind])) + _varlen(len(data)) + data
+
+
+def _text(kind: str, text: str) -> bytes:
+    return _meta(kind, text.encode("utf-8"))  # UTF-8, as current DAWs read names and markers
+
+
+def phrase_marker(scene_id: str, kind: str) -> str:
+    """`I.you.1a B bridge`: the scene, the phrase and what it is."""
+    return f"{scene_id} {kind} {PHRASE_WORDS[kind]}"
 
 
 def conductor(score: Score) -> list[Timed]:
     """Tempo map, meters, keys, and a marker at every scene (its id) and then at every phrase in it."""
     events: list[Timed] = []
     for point in score.tempo_map:
-        events.append((point.tick, 0, ("set_tempo", {"tempo": mido.bpm2tempo(point.bpm)})))
+        events.append((point.tick, 0, _meta("tempo", tempo_microseconds(point.bpm).to_bytes(3, "big"))))
     for meter in score.meter_map:
-        fields = {"numerator": meter.numerator, "denominator": meter.denominator}
-        events.append((meter.tick, 1, ("time_signature", fields)))
+        signature = (meter.numerator, meter.denominator.bit_length() - 1, CLOCKS_PER_CLICK, THIRTY_SECONDS_PER_QUARTER)
+        events.append((meter.tick, 1, _meta("meter", bytes(signature))))
     for point in score.key_map:
-        events.append((point.tick, 2, ("key_signature", {"key": key_signature_name(point.key.mode, point.key.fifths)})))
+        minor = point.key.mode in MINOR_MODES
+        events.append((point.tick, 2, _meta("key", struct.pack("bB", point.key.fifths, minor))))
     for scene in score.scenes:
-        events.append((scene.start, 3, ("marker", {"text": smf_text(scene.id)})))
+        events.append((scene.start, 3, _text("marker", scene.id)))
         for phrase in scene.phrases:
-            events.append((phrase.start, 4, ("marker", {"text": smf_text(phrase_marker(scene.id, phrase.kind))})))
+            events.append((phrase.start, 4, _text("marker", phrase_marker(scene.id, phrase.kind))))
     return events
-
-
-def phrase_marker(scene_id: str, kind: str) -> str:
-    """`I.you.1a B bridge`: the scene, the phrase and what it is (ASCII, as every SMF reader takes)."""
-    return f"{scene_id} {kind} {PHRASE_WORDS[kind]}"
 
 
 def part_events(score: Score, index: int) -> list[Timed]:
@@ -88,59 +102,50 @@ def part_events(score: Score, index: int) -> list[Timed]:
     program_channel = part.program_channel - 1 if part.program_channel else channel
     events: list[Timed] = []
     if part.program is not None:
-        events.append((0, 0, ("program_change", {"channel": program_channel, "program": part.program})))
+        events.append((0, 0, bytes((PROGRAM_CHANGE | program_channel, part.program))))
     current = (channel, part.program)
     stated: dict[tuple[int, int], int] = {}  # (channel, controller) -> value last sent
     for scene in score.scenes:
+        mix = scene.mix.get(part.name, part.mix)
+        controls = ((VOLUME, volume_cc(mix.level_db)), (PAN, pan_cc(mix.pan)))
         for phrase in scene.phrases:
             cell = phrase.cells[index]
             wanted = (cell.channel - 1 if cell.channel else channel, cell.program if cell.channel else part.program)
             if wanted != current and wanted[1] is not None:
                 moved = cell.program_channel - 1 if cell.program_channel else wanted[0]
                 target = program_channel if not cell.channel else moved
-                events.append((phrase.start, 0, ("program_change", {"channel": target, "program": wanted[1]})))
+                events.append((phrase.start, 0, bytes((PROGRAM_CHANGE | target, wanted[1]))))
             current = wanted
             # Every part states its volume and pan, so an untouched part is not louder than a lowered one.
-            mix = scene.mix.get(part.name, part.mix)
-            for control, value in ((VOLUME, volume_cc(mix.level_db)), (PAN, pan_cc(mix.pan))):
+            for control, value in controls:
                 if stated.get((wanted[0], control)) != value:
                     stated[(wanted[0], control)] = value
-                    fields = {"channel": wanted[0], "control": control, "value": value}
-                    events.append((phrase.start, 1, ("control_change", fields)))
+                    events.append((phrase.start, 1, bytes((CONTROL_CHANGE | wanted[0], control, value))))
     for note in playable(part_notes(score, index)):
-        note_channel = note.channel - 1
-        events.append(
-            (note.tick, 3, ("note_on", {"channel": note_channel, "note": note.pitch, "velocity": note.velocity}))
-        )
-        events.append(
-            (note.tick + note.dur, 2, ("note_off", {"channel": note_channel, "note": note.pitch, "velocity": 0}))
-        )
+        status = note.channel - 1
+        events.append((note.tick, 3, bytes((NOTE_ON | status, note.pitch, note.velocity))))
+        events.append((note.tick + note.dur, 2, bytes((NOTE_OFF | status, note.pitch, 0))))
     return events
 
 
-def smf_text(text: str) -> str:
-    """Text for an SMF meta event, as UTF-8 bytes (what current DAWs read) in the latin-1 string mido writes."""
-    return text.encode("utf-8").decode("latin-1")
+def _track_chunk(name: str, events: list[Timed], end: int) -> bytes:
+    body = bytearray(b"\x00" + _text("track_name", name))
+    now = 0
+    for tick, _, data in sorted(events, key=lambda event: (event[0], event[1])):
+        body += _varlen(tick - now)
+        body += data
+        now = tick
+    body += _varlen(max(end - now, 0)) + _meta("end_of_track", b"")
+    return b"MTrk" + len(body).to_bytes(4, "big") + bytes(body)
 
 
-def tracks_to_midi(score: Score, tracks: list[tuple[str, list[Timed]]]) -> mido.MidiFile:
+def tracks_to_midi(score: Score, tracks: list[tuple[str, list[Timed]]]) -> bytes:
     """A type-1 file: the conductor track (named after the song), then the given (name, events) tracks."""
-    midi = mido.MidiFile(type=1, ticks_per_beat=score.ppq)
-    for name, events in [(score.title, conductor(score)), *tracks]:
-        midi.tracks.append(_track(events, smf_text(name), score.length))
-    return midi
-
-
-def score_to_midi(score: Score) -> mido.MidiFile:
-    tracks = [(part_label(part), part_events(score, index)) for index, part in enumerate(score.parts)]
-    return tracks_to_midi(score, tracks)
-
-
-def to_bytes(midi: mido.MidiFile) -> bytes:
-    buffer = io.BytesIO()
-    midi.save(file=buffer)
-    return buffer.getvalue()
+    chunks = [_track_chunk(name, events, score.length) for name, events in [(score.title, conductor(score)), *tracks]]
+    header = b"MThd" + struct.pack(">IHHH", 6, 1, len(chunks), score.ppq)
+    return header + b"".join(chunks)
 
 
 def midi_bytes(score: Score) -> bytes:
-    return to_bytes(score_to_midi(score))
+    tracks = [(part_label(part), part_events(score, index)) for index, part in enumerate(score.parts)]
+    return tracks_to_midi(score, tracks)

@@ -291,4 +291,5 @@ def musicxml_bytes(score: Score) -> bytes:
             percussion_instruments(root, staff)
         note_velocities(root, staff, score.ppq)
     ET.indent(root, space="  ")
-    return ScoreExporter().xmlHeader() + ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
+    # Serialized to str and encoded once: much faster than ElementTree's own UTF-8 writer.
+    return ScoreExporter().xmlHeader() + ET.tostring(root, encoding="unicode").encode() + b"\n"

@@ -107,3 +107,13 @@ def test_a_stale_stdlib_reference_fails_the_check(tmp_path: Path, capsys: pytest
     stale.write_text(STDLIB_DOC.read_text(encoding="utf-8").replace("126 BPM", "127 BPM"), encoding="utf-8")
     assert main(["docs", "--check", str(stale)]) == 1
     assert "is stale" in capsys.readouterr().err
+
+
+def test_every_output_kind_is_documented() -> None:
+    from harmonlang.cli import EMITTERS
+
+    outputs = (Path(__file__).parent.parent / "docs" / "outputs.md").read_text(encoding="utf-8")
+    readme = README.read_text(encoding="utf-8")
+    for kind, (suffix, _) in EMITTERS.items():
+        assert f"| `{kind}` | `song{suffix}" in outputs, kind
+        assert f"| `{kind}` | `out/song{suffix}" in readme, kind
