@@ -19,6 +19,15 @@ SONG_NAMES = sorted(
     p.stem for p in EXAMPLES.glob("*.circle") if re.search(r"^song\s", p.read_text(encoding="utf-8"), re.M)
 )
 
+# A short song whose meter changes twice: 4/4, one scene of 3/4, then 7/8 from act III on.
+METERS_SONG = (
+    'song "Meters" { key A minor; tempo 120; sequences 1; scenes 2 }\n'
+    "scene I.you.1b { meter 3/4 }\n"
+    "act III { meter 7/8 }\n"
+    'theme hero = "a4/8 c5/8 e5/4"\n'
+    "part lead : protagonist plays hero\n"
+)
+
 Played = tuple[int, int, int, int, int]  # tick, duration, pitch, velocity, channel (1-16)
 
 

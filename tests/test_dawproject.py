@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from support import METERS_SONG
 
 from harmonlang.compiler import compile_file
 from harmonlang.ir import Score
@@ -21,12 +22,6 @@ from harmonlang.runtime.timeline import part_label, part_notes, playable
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = Path(__file__).resolve().parent / "data" / "dawproject"
 EXAMPLES = ["minimal", "digital-dreams", "rig", "short"]
-METERS = """song "Meters" { key A minor; tempo 120; sequences 1; scenes 2 }
-scene I.you.1b { meter 3/4 }
-act III { meter 7/8 }
-theme hero = "a4/8 c5/8 e5/4"
-part lead : protagonist plays hero
-"""
 NCNAME = re.compile(r"[A-Za-z_][A-Za-z0-9._-]*\Z")
 IDREFS = ("destination", "track", "parameter", "reference")  # every xs:IDREF attribute in Project.xsd
 WORDS = {"A": "chorus", "B": "bridge", "A'": "chorus", "T": "transition"}
@@ -60,7 +55,7 @@ class Song:
 def scores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Score]:
     """Every song compiled and filled once for the module (each takes about a second)."""
     folder = tmp_path_factory.mktemp("dawproject")
-    (folder / "meters.circle").write_text(METERS, encoding="utf-8")
+    (folder / "meters.circle").write_text(METERS_SONG, encoding="utf-8")
     paths = {name: ROOT / "examples" / f"{name}.circle" for name in EXAMPLES} | {"meters": folder / "meters.circle"}
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HARMONLANG_CACHE_DIR", str(folder / "cache"))

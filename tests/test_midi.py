@@ -9,6 +9,7 @@ from pathlib import Path
 
 import mido
 import pytest
+from support import METERS_SONG
 
 from harmonlang.cli import main
 from harmonlang.runtime.midi import key_signature_name
@@ -54,14 +55,7 @@ def dreams(tmp_path_factory) -> tuple[dict, mido.MidiFile]:
 @pytest.fixture(scope="module")
 def meters(tmp_path_factory) -> tuple[dict, mido.MidiFile]:
     folder = tmp_path_factory.mktemp("meters")
-    (folder / "meters.circle").write_text(
-        'song "Meters" { key A minor; tempo 120; sequences 1; scenes 2 }\n'
-        "scene I.you.1b { meter 3/4 }\n"
-        "act III { meter 7/8 }\n"
-        'theme hero = "a4/8 c5/8 e5/4"\n'
-        "part lead : protagonist plays hero\n",
-        encoding="utf-8",
-    )
+    (folder / "meters.circle").write_text(METERS_SONG, encoding="utf-8")
     return build(folder, "meters.circle")
 
 

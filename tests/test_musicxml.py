@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import require_tool
 from music21 import chord, converter, expressions, key, meter, note, tempo
-from support import SONG_NAMES
+from support import METERS_SONG, SONG_NAMES
 
 from harmonlang.cli import main
 from harmonlang.compiler import compile_file
@@ -171,14 +171,7 @@ def test_tempo_marks_sound_the_tempo_map(example_songs, parsed):
 
 
 def test_meter_changes_and_bars(tmp_path: Path):
-    (tmp_path / "meters.circle").write_text(
-        'song "Meters" { key A minor; tempo 120; sequences 1; scenes 2 }\n'
-        "scene I.you.1b { meter 3/4 }\n"
-        "act III { meter 7/8 }\n"
-        'theme hero = "a4/8 c5/8 e5/4"\n'
-        "part lead : protagonist plays hero\n",
-        encoding="utf-8",
-    )
+    (tmp_path / "meters.circle").write_text(METERS_SONG, encoding="utf-8")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HARMONLANG_CACHE_DIR", "off")
         score = compile_file(str(tmp_path / "meters.circle")).filled_score
