@@ -36,6 +36,7 @@ from music21 import (
     tie,
 )
 from music21.musicxml.m21ToXml import ScoreExporter
+from music21.stream.makeNotation import makeTupletBrackets
 
 from harmonlang.ir import KeyInfo, PartInfo, Score
 from harmonlang.runtime.musicxml_fixups import note_velocities, percussion_instruments
@@ -154,6 +155,8 @@ class _Writer:
                 element.beams = beams
         for item, element in zip(items, elements, strict=True):
             container.insert(_quarters(item.offset, self.ppq), element)
+        if any(element.duration.tuplets for element in elements):  # brackets start and stop each triplet group
+            makeTupletBrackets(container, inPlace=True)
 
     def _meter(self, bar: Bar) -> meter.TimeSignature:
         signature = (bar.numerator, bar.denominator)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -243,3 +244,24 @@ def test_musescore_engraves_it_without_errors(name, engraved):
     # MuseScore reports import problems as "Error at line ..." and rejects invalid files by name.
     problems = [line for line in output.splitlines() if any(word in line.lower() for word in ERROR_WORDS)]
     assert problems == [], "\n".join(problems[:20])
+
+
+def test_triplets_chords_and_ties_read_back(tmp_path: Path):
+    song = tmp_path / "poly.circle"
+    song.write_text(
+        'song "Poly" { key Eb major; tempo 100; meter 6/8; sequences 1; scenes 1 }\n'
+        'theme t = "[eb4 g4 bb4]/2. | c4/8t d4/8t eb4/8t f4/4 g4/4 r/16 ab4/16 | bb4/1"\n'
+        "part lead : protagonist plays t\npart pad : chords plays t\n",
+        encoding="utf-8",
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HARMONLANG_CACHE_DIR", "off")
+        score = compile_file(str(song)).filled_score
+    path = tmp_path / "poly.musicxml"
+    path.write_bytes(musicxml_bytes(score))
+    text = path.read_text(encoding="utf-8")
+    assert '<tuplet type="start"' in text and '<tie type="start"' in text
+    assert re.search(r"<step>E</step>\s*<alter>-1</alter>", text)  # spelled with flats in a flat key
+    for staff, m21_part in zip(staves(score), converter.parse(str(path)).parts, strict=True):
+        expected = sorted((n.tick, n.dur, n.pitch) for n in staff.notes)
+        assert [n[:3] for n in read_notes(m21_part, staff.display)] == expected, staff.part.name
