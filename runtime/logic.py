@@ -221,6 +221,9 @@ Logic Pro's own project format is undocumented, so harmonc does not write one. W
   Script Editor, then Run; or `osascript open-in-logic.applescript`).
 - `ROUTING.md`: which track plays on which device, port and channel, how each device must be set to follow the
   clock, and where each scene starts (bar and time).
+
+Finder may show this folder as one Logic document (Logic 9 projects used the `.logic` extension): right-click it and
+choose Show Package Contents.
 """
 
 
