@@ -64,7 +64,14 @@ def _events(result: CompileResult) -> bytes:
 def _musicxml(result: CompileResult) -> bytes:
     from harmonlang.runtime.musicxml import musicxml_bytes
 
-    return _once(result, "musicxml", lambda: musicxml_bytes(result.filled_score))
+    def make() -> bytes:
+        notices: list[str] = []
+        data = musicxml_bytes(result.filled_score, notices)
+        for notice in notices:
+            print(f"harmonc: note: {notice}", file=sys.stderr)
+        return data
+
+    return _once(result, "musicxml", make)
 
 
 def _dawproject(result: CompileResult) -> bytes:
@@ -184,7 +191,7 @@ def _compile_for_output(args: argparse.Namespace) -> tuple[CompileResult, Path, 
 
 
 def command_build(args: argparse.Namespace) -> int:
-    kinds = [k.strip() for k in args.emit.split(",") if k.strip()]
+    kinds = list(dict.fromkeys(k.strip() for k in args.emit.split(",") if k.strip()))
     unknown = [k for k in kinds if k not in EMITTERS]
     if unknown or not kinds:
         print(

@@ -86,6 +86,9 @@ class Cell(_Model):
     origins: list[Provenance] = Field([], description="for generated cells: each agent decision behind the events")
     event_origins: list[int] = Field([], description="for each event, its index into `origins`")
     channel: int | None = Field(None, description="set when the part is routed elsewhere here")
+    device: str | None = Field(None, description="where it is routed here, with `output` and `port` (IR 1.3)")
+    output: str | None = None
+    port: str | None = None
     program: int | None = None
     program_channel: int | None = Field(None, description="where that device takes Program Change, if apart")
 
@@ -256,7 +259,7 @@ class DeviceInfo(_Model):
 
 
 class Score(_Model):
-    ir_version: Literal["1.2"] = IR_VERSION
+    ir_version: Literal["1.3"] = IR_VERSION
     title: str
     source: str
     genre: str | None

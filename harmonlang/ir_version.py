@@ -1,3 +1,3 @@
 """The Score IR's version, kept apart so the compile path need not import the models."""
 
-IR_VERSION = "1.2"
+IR_VERSION = "1.3"

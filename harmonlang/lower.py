@@ -242,6 +242,7 @@ class Lowerer:
         routing: Routing | None = self.song.override_routes.get(id(route_entry.value)) if route_entry else None
         if routing is not None:
             cell["channel"], cell["program"] = routing.channel, routing.program
+            cell["device"], cell["output"], cell["port"] = routing.device, routing.output, routing.port
             if routing.program_channel is not None:
                 cell["program_channel"] = routing.program_channel
         routing = routing or part.routing

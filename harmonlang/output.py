@@ -30,6 +30,9 @@ def write_all_atomic(files: dict[Path, bytes]) -> None:
     for path in files:
         if path.is_dir():
             raise IsADirectoryError(21, "a folder stands where this output goes", str(path))
+        blocking = next((parent for parent in path.parents if parent.exists() and not parent.is_dir()), None)
+        if blocking is not None:
+            raise NotADirectoryError(20, "a file stands where this output folder goes", str(blocking))
     staged: list[tuple[str, Path]] = []
     try:
         for path, data in files.items():

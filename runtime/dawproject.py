@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from harmonlang import __version__
 from harmonlang.ir import MeterPoint, Mix, PartInfo, Scene, Score
 from harmonlang.runtime.midi import phrase_marker
-from harmonlang.runtime.timeline import Note, part_label, part_notes, playable
+from harmonlang.runtime.timeline import Note, part_label, part_notes, part_routes, playable
 
 ROLE_COLORS = {
     "protagonist": "#e8453c",
@@ -203,9 +203,9 @@ class _Writer:
         master_id = self.id("channel")
         effects = {bus: self.id("channel") for bus in dict.fromkeys(bus for buses in part_buses for bus in buses)}
         parts: list[tuple[str, dict[str, str]]] = []
-        for part, buses in zip(self.score.parts, part_buses, strict=True):
+        for index, (part, buses) in enumerate(zip(self.score.parts, part_buses, strict=True)):
             color = ROLE_COLORS.get(part.role, OTHER_COLOR)
-            track = self.track(structure, part_label(part), color, "notes", f"{part.role}, MIDI channel {part.channel}")
+            track = self.track(structure, part_label(part), color, "notes", _routing_comment(self.score, index))
             sends = {bus: effects[bus] for bus in buses}
             params = self.channel(track, self.id("channel"), "regular", master_id, part.mix, sends)
             parts.append((track.get("id", ""), params))
@@ -251,6 +251,14 @@ class _Writer:
             if text:
                 ET.SubElement(metadata, tag).text = text
         return metadata
+
+
+def _routing_comment(score: Score, index: int) -> str:
+    """`protagonist: s1 channel 3; gm channel 2 from III.return.1a`: where the part's notes go out."""
+    first, *moves = part_routes(score, index)
+    places = [f"{first.device} channel {first.channel}"]
+    places += [f"{r.device} channel {r.channel} from {r.scene}" for r in moves]
+    return f"{score.parts[index].role}: {'; '.join(places)}"
 
 
 def _xml(root: ET.Element) -> bytes:

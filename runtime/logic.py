@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 from harmonlang.ir import PartInfo, Score
 from harmonlang.runtime.midi import Timed, part_events, tracks_to_midi
-from harmonlang.runtime.timeline import Timeline, part_notes
+from harmonlang.runtime.timeline import Route, Timeline, part_notes, part_routes
 
 ANY = ("protagonist", "antagonist", "chords", "bass", "drums", "samples")
 FX = "fx"  # sample parts for effects and risers, told apart by name
 FX_WORDS = ("fx", "riser", "sweep", "noise", "impact", "sfx")
+MAKERS = ("Roland ", "Arturia ", "Zoom ")  # dropped from device titles in track names
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,23 @@ def _is_fx(part: PartInfo) -> bool:
 
 
 def device_name(score: Score, device: str) -> str:
+    """The device as its front panel says: `S-1`, `SP-404MKII`, `General MIDI synth`."""
     info = score.devices.get(device)
-    return info.port or info.title if info else device
+    if info is None:
+        return device
+    return next((info.title.removeprefix(maker) for maker in MAKERS if info.title.startswith(maker)), info.title)
 
 
-def destination(score: Score, part: PartInfo) -> str:
-    output = "" if part.output == "main" else f" {part.output}"
-    return f"{device_name(score, part.device)}{output} ch{part.channel}"
+def _where(score: Score, route: Route) -> str:
+    output = "" if route.output == "main" else f" {route.output}"
+    return f"{device_name(score, route.device)}{output} ch{route.channel}"
+
+
+def destination(score: Score, index: int, timeline: Timeline) -> str:
+    """Where a part plays, and where the song moves it: `S-1 ch3, gm ch2 from bar 289`."""
+    first, *moves = part_routes(score, index)
+    later = [f"{_where(score, r)} from bar {timeline.bar_at(r.tick).number}" for r in moves]
+    return ", ".join([_where(score, first), *later])
 
 
 def _empty_destination(score: Score, slot: Slot) -> str:
@@ -89,6 +100,7 @@ def layout(score: Score) -> list[Track]:
 
     Parts beyond the template's slots get tracks 17 and up, so nothing is ever dropped.
     """
+    timeline = Timeline(score)
     taken: dict[int, int] = {}  # slot index -> part index
     extra: list[int] = []
     for index, part in enumerate(score.parts):
@@ -106,12 +118,12 @@ def layout(score: Score) -> list[Track]:
             number + 1,
             slot.label,
             taken.get(number),
-            destination(score, score.parts[taken[number]]) if number in taken else _empty_destination(score, slot),
+            destination(score, taken[number], timeline) if number in taken else _empty_destination(score, slot),
         )
         for number, slot in enumerate(SLOTS)
     ]
     for offset, index in enumerate(extra, start=len(SLOTS) + 1):
-        tracks.append(Track(offset, "Extra", index, destination(score, score.parts[index])))
+        tracks.append(Track(offset, "Extra", index, destination(score, index, timeline)))
     return tracks
 
 
@@ -156,16 +168,17 @@ def routing_sheet(score: Score, tracks: list[Track], stem: str) -> str:
             lines.append(f"| {track.number} | {track.label} | (empty) | | {track.destination} | | | | |")
             continue
         part = score.parts[track.part]
-        device = score.devices.get(part.device)
-        program = "" if part.program is None else str(part.program + 1)
         count = len(part_notes(score, track.part))
-        lines.append(
-            f"| {track.number} | {track.label} | {part.name} | {part.role} | "
-            f"{device.title if device else part.device}{'' if part.output == 'main' else ' ' + part.output} | "
-            f"{part.port or '(none)'} | {part.channel} | {program} | {count} notes |"
-        )
+        for number, route in enumerate(part_routes(score, track.part)):
+            device = score.devices.get(route.device)
+            where = f"{device.title if device else route.device}{'' if route.output == 'main' else ' ' + route.output}"
+            program = "" if route.program is None else str(route.program + 1)
+            row = [str(track.number), track.label, part.name, part.role] if number == 0 else ["", "", "", ""]
+            note = f"{count} notes" if number == 0 else f"from bar {timeline.bar_at(route.tick).number} ({route.scene})"
+            row += [where, route.port or "(none)", str(route.channel), program, note]
+            lines.append("| " + " | ".join(row) + " |")
     lines += ["", "## Devices", ""]
-    used = sorted({score.parts[t.part].device for t in tracks if t.part is not None})
+    used = sorted({r.device for t in tracks if t.part is not None for r in part_routes(score, t.part)})
     for name in used:
         device = score.devices.get(name)
         if device is None:
@@ -201,7 +214,8 @@ def readme(stem: str, with_stems: bool) -> str:
         "- `stems/`: one WAV per part, aligned to the song's start. Drag them into the project at bar 1 "
         "to hear the song without the rig.\n"
         if with_stems
-        else "- `stems/` appears here when the same build renders audio (`--emit logic,stems`).\n"
+        else "- `stems/`: when a build also renders audio, one WAV per part goes here (harmonc does not render audio "
+        "yet).\n"
     )
     return f"""# {stem}.logic: a Logic Pro template
 

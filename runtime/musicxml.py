@@ -13,6 +13,8 @@ readers need one per drum sound, so they are added to the XML afterwards.
 from __future__ import annotations
 
 import bisect
+import contextlib
+import io
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from fractions import Fraction
@@ -40,11 +42,11 @@ from music21.stream.makeNotation import makeTupletBrackets
 
 from harmonlang.ir import KeyInfo, PartInfo, Score
 from harmonlang.runtime.musicxml_fixups import note_velocities, percussion_instruments
-from harmonlang.runtime.notation import Item, bar_items, drum_display, voices
+from harmonlang.runtime.notation import bar_items, drum_display, voices
+from harmonlang.runtime.note_values import Item
+from harmonlang.runtime.spelling import BarAccidentals, spell
 from harmonlang.runtime.timeline import Bar, Note, Timeline, part_label, part_notes, playable
 
-SHARP_NAMES = "C C# D D# E F F# G G# A A# B".split()
-FLAT_NAMES = "C D- D E- E F G- G A- A B- B".split()
 PHRASE_TEXT = {"A": "A", "B": "B", "A'": "A′", "T": "T"}
 BASS_CLEF_BELOW = 55  # a part whose middle note lies below G3 reads in the bass clef
 
@@ -63,6 +65,13 @@ class Staff:
     part: PartInfo
     notes: list[Note]
     display: dict[int, tuple[str, str]] | None = None  # drum note -> (display position, notehead)
+
+
+def _empty_staff() -> Staff:
+    placeholder = PartInfo(
+        name="(no parts)", role="chords", device="gm", output="main", port=None, channel=1, program=0, range=[0, 127]
+    )
+    return Staff("P1", -1, placeholder, [])
 
 
 def staves(score: Score) -> list[Staff]:
@@ -95,6 +104,7 @@ class _Writer:
         self.staves = staves(score)
         self.displays = {staff.id: staff.display for staff in self.staves if staff.display is not None}
         self.meters: dict[tuple[int, int], meter.TimeSignature] = {}
+        self.notices: list[str] = []  # what the notation could not show exactly
 
     # ---- the whole score ---------------------------------------------------------------------------------
 
@@ -102,8 +112,8 @@ class _Writer:
         result = stream.Score()
         result.metadata = metadata.Metadata(title=self.score.title)
         result.metadata.composer = "harmonc"
-        for staff in self.staves:
-            result.insert(0, self._part(staff, first=staff is self.staves[0]))
+        for staff in self.staves or [_empty_staff()]:  # MusicXML needs a staff, even for a song of no parts
+            result.insert(0, self._part(staff, first=not result.parts))
         return result
 
     def _part(self, staff: Staff, first: bool) -> stream.Part:
@@ -112,7 +122,15 @@ class _Writer:
         part = stream.Part(id=part_id)
         part.partName = part_label(info)
         part.partAbbreviation = info.name
-        lanes = [bar_items(lane, self.bars, self.ppq) for lane in voices(notes)]
+        lanes = []
+        for lane in voices(notes):
+            items, moved = bar_items(lane, self.bars)
+            lanes.append(items)
+            if moved:
+                self.notices.append(
+                    f"{info.name}: {moved} note boundaries finer than a 128th note were moved to the nearest 128th "
+                    "in the MusicXML (the MIDI and DAWproject keep them exact)"
+                )
         staff_clef = self._clef(notes, unpitched)
         previous_meter: tuple[int, int] | None = None
         for bar in self.bars:
@@ -139,15 +157,35 @@ class _Writer:
         if not playing:
             measure.insert(0, _full_bar_rest(bar, self.ppq))
             return
-        if len(playing) == 1:
-            self._insert_items(measure, playing[0], drums, bar)
-            return
-        for number, items in enumerate(playing, start=1):
-            voice = stream.Voice(id=str(number))
-            self._insert_items(voice, items, drums, bar)
-            measure.insert(0, voice)
+        containers = [measure] if len(playing) == 1 else [stream.Voice(id=str(n)) for n in range(1, len(playing) + 1)]
+        placed = []
+        for container, items in zip(containers, playing, strict=True):
+            placed += self._insert_items(container, items, drums, bar)
+            if container is not measure:
+                measure.insert(0, container)
+        if drums is None:
+            self._accidentals(placed, bar)
 
-    def _insert_items(self, container: stream.Stream, items: list[Item], drums: str | None, bar: Bar) -> None:
+    def _accidentals(self, placed: list[tuple[Item, Any]], bar: Bar) -> None:
+        """Shown where a note leaves the key signature or an earlier note of the bar, in time order over voices."""
+        in_force: dict[int, BarAccidentals] = {}
+        for item, element in sorted(placed, key=lambda pair: pair[0].offset):
+            if item.is_rest:
+                continue
+            fifths = self._key_at(bar.start + item.offset).fifths
+            accidentals = in_force.setdefault(fifths, BarAccidentals(fifths))
+            tied_over = item.tie in ("stop", "continue")
+            for written in element.pitches:
+                spelled = (written.step, int(written.alter), written.octave)
+                shown = accidentals.shows(spelled, tied_over)
+                if written.accidental is None and shown:
+                    written.accidental = pitch.Accidental("natural")
+                if written.accidental is not None:
+                    written.accidental.displayStatus = shown
+
+    def _insert_items(
+        self, container: stream.Stream, items: list[Item], drums: str | None, bar: Bar
+    ) -> list[tuple[Item, Any]]:
         elements = [self._element(item, drums, bar.start + item.offset) for item in items]
         # The items fill the bar, so the meter's own beam groups apply (what music21's makeBeams does per bar).
         for element, beams in zip(elements, self._meter(bar).getBeams(elements), strict=True):
@@ -157,6 +195,7 @@ class _Writer:
             container.insert(_quarters(item.offset, self.ppq), element)
         if any(element.duration.tuplets for element in elements):  # brackets start and stop each triplet group
             makeTupletBrackets(container, inPlace=True)
+        return list(zip(items, elements, strict=True))
 
     def _meter(self, bar: Bar) -> meter.TimeSignature:
         signature = (bar.numerator, bar.denominator)
@@ -165,7 +204,7 @@ class _Writer:
         return self.meters[signature]
 
     def _element(self, item: Item, drums: str | None, tick: int) -> Any:
-        length = duration.Duration(_quarters(item.length, self.ppq))
+        length = _written_length(item, self.ppq)
         if item.is_rest:
             rest = note.Rest(duration=length)
             rest.fullMeasure = False  # not "auto": that searches the part for the meter at every rest
@@ -174,8 +213,8 @@ class _Writer:
             heads = [self._unpitched(pitch_number, drums) for pitch_number in item.pitches]
             element: Any = heads[0] if len(heads) == 1 else percussion.PercussionChord(heads)
         else:
-            flats = self._key_at(tick).fifths < 0
-            pitches = [_spelled(p, flats) for p in item.pitches]
+            fifths = self._key_at(tick).fifths
+            pitches = [_pitch(spell(p, fifths)) for p in item.pitches]
             element = note.Note(pitches[0]) if len(pitches) == 1 else chord.Chord(pitches)
         element.duration = length
         element.volume.velocity = item.velocity
@@ -240,14 +279,17 @@ class _Writer:
 
     @cached_property
     def _tempo_marks(self) -> list[tuple[int, tempo.MetronomeMark]]:
+        """A mark at every tempo change but the steps of a drift, which the page writes as `accel.` or `rit.`
+
+        (MuseScore shows every sounding tempo step as a mark, so steps a beat apart would crowd the page;
+        the MIDI and DAWproject outputs carry the ramp itself).
+        """
         drifting = [(p.start, p.end) for s in self.score.scenes for p in s.phrases if p.tempo_drift]
         marks: list[tuple[int, tempo.MetronomeMark]] = []
         for point in self.score.tempo_map:
             if any(start < point.tick < end for start, end in drifting):
-                # A ramp sounds beat by beat; the page shows `accel.` instead of every step.
-                mark = tempo.MetronomeMark(referent=duration.Duration(1.0))
-            else:
-                mark = _above(tempo.MetronomeMark(number=round(point.bpm), referent=duration.Duration(1.0)))
+                continue
+            mark = _above(tempo.MetronomeMark(number=round(point.bpm), referent=duration.Duration(1.0)))
             mark.numberSounding = point.bpm
             marks.append((point.tick, mark))
         return marks
@@ -267,9 +309,22 @@ def _key(info: KeyInfo) -> key.KeySignature:
     return key.KeySignature(info.fifths)
 
 
-def _spelled(midi: int, flats: bool) -> pitch.Pitch:
-    name = (FLAT_NAMES if flats else SHARP_NAMES)[midi % 12]
-    return pitch.Pitch(f"{name}{midi // 12 - 1}")
+def _pitch(spelled: tuple[str, int, int]) -> pitch.Pitch:
+    step, alter, octave = spelled
+    written = pitch.Pitch(step=step, octave=octave)
+    if alter:
+        written.accidental = pitch.Accidental(alter)
+    return written
+
+
+def _written_length(item: Item, ppq: int) -> duration.Duration:
+    """The value as note_values wrote it: type, dots, and the 3:2 group it sits in."""
+    if not item.value:  # nothing a notehead shows (note_values never leaves one): its length as it is
+        return duration.Duration(_quarters(item.length, ppq))
+    length = duration.Duration(type=item.value, dots=item.dots)
+    if item.tuplet:
+        length.appendTuplet(duration.Tuplet(3, 2, item.tuplet))
+    return length
 
 
 def _full_bar_rest(bar: Bar, ppq: int) -> note.Rest:
@@ -286,9 +341,16 @@ def build_score(score: Score) -> stream.Score:
     return _Writer(score).build()
 
 
-def musicxml_bytes(score: Score) -> bytes:
+def musicxml_bytes(score: Score, notices: list[str] | None = None) -> bytes:
+    """The MusicXML file; what the notation could not show exactly is added to `notices`."""
     writer = _Writer(score)
-    root = ScoreExporter(writer.build(), makeNotation=False).parse()
+    built = writer.build()
+    # music21 prints warnings of its own (it runs out of MIDI channels past 16 staves; each staff states its
+    # own channel here), which are not the user's concern.
+    with contextlib.redirect_stderr(io.StringIO()):
+        root = ScoreExporter(built, makeNotation=False).parse()
+    if notices is not None:
+        notices += writer.notices
     for staff in writer.staves:
         if staff.display is not None:
             percussion_instruments(root, staff)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 STEPS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 FORTE = 90  # MusicXML's `dynamics` is a percentage of this velocity
+DEFAULT_DRUM = 36  # General MIDI's bass drum
 
 
 def percussion_instruments(root: ET.Element, staff: Staff) -> None:
@@ -27,7 +28,8 @@ def percussion_instruments(root: ET.Element, staff: Staff) -> None:
     for old in score_part.findall("score-instrument") + score_part.findall("midi-instrument"):
         score_part.remove(old)
     names = {number: name for name, number in staff.part.drum_map.items()}
-    sounds = sorted(display)
+    # A part that never plays still needs one sound, or readers find no instrument for it.
+    sounds = sorted(display) or [min(names, default=DEFAULT_DRUM)]
     instruments = []
     for number in sounds:
         instrument_xml = ET.Element("score-instrument", id=_sound_id(part_id, number))

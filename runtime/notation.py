@@ -1,4 +1,4 @@
-"""From a part's notes to what a staff shows: voices, bars, tied pieces of notatable length, rests.
+"""From a part's notes to what a staff shows: voices, bars with rests between the notes, drum places.
 
 Pure data, no music21: the MusicXML writer turns these items into notation
 objects, and the tests check the layout without a notation library.
@@ -9,27 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from harmonlang.runtime.note_values import Item, write_bar
 from harmonlang.runtime.timeline import Bar, Note
 
-# Note values a single notehead can show, in ticks at PPQ 480, longest first: plain and dotted
-# values, then triplets (the language's `/8t` and friends).
-NOTATABLE_480 = (2880, 1920, 1440, 960, 720, 640, 480, 360, 320, 240, 180, 160, 120, 90, 80, 60, 40, 30)
 MAX_VOICES = 4  # MuseScore, Finale and Sibelius show four voices on a staff
-
-
-@dataclass(frozen=True)
-class Item:
-    """A note, chord or rest inside one bar and one voice; `tie` joins it to the pieces around it."""
-
-    offset: int  # ticks from the bar's start
-    length: int
-    pitches: tuple[int, ...]  # empty for a rest
-    velocity: int = 0
-    tie: str | None = None  # start, continue or stop
-
-    @property
-    def is_rest(self) -> bool:
-        return not self.pitches
 
 
 @dataclass(frozen=True)
@@ -66,41 +49,9 @@ def voices(notes: Iterable[Note]) -> list[list[_Group]]:
     return lanes
 
 
-def notatable_lengths(length: int, ppq: int) -> list[int]:
-    """`length` ticks as note values that a notehead can show, longest first (the pieces are tied)."""
-    values = [v * ppq // 480 for v in NOTATABLE_480 if v * ppq % 480 == 0]
-    pieces: list[int] = []
-    while length > 0:
-        piece = next((v for v in values if v <= length), None)
-        if piece is None:  # finer than a 64th: one piece as it is (the writer flags it)
-            pieces.append(length)
-            break
-        pieces.append(piece)
-        length -= piece
-    return pieces
-
-
-def _tie(first: bool, last: bool, outer: str | None) -> str | None:
-    """The tie of one piece of an item that was itself one piece of a longer note."""
-    starts = outer in ("stop", "continue") or not first
-    continues = outer in ("start", "continue") or not last
-    if starts and continues:
-        return "continue"
-    return "stop" if starts else "start" if continues else None
-
-
-def split_pieces(item: Item, ppq: int) -> list[Item]:
-    lengths = notatable_lengths(item.length, ppq)
-    result, offset = [], item.offset
-    for index, length in enumerate(lengths):
-        tie = None if item.is_rest else _tie(index == 0, index == len(lengths) - 1, item.tie)
-        result.append(Item(offset, length, item.pitches, item.velocity, tie))
-        offset += length
-    return result
-
-
-def bar_items(lane: list[_Group], bars: list[Bar], ppq: int) -> dict[int, list[Item]]:
-    """One voice cut into bars: bar number -> its items, with rests between the notes.
+def bar_items(lane: list[_Group], bars: list[Bar]) -> tuple[dict[int, list[Item]], int]:
+    """One voice cut into bars: bar number -> its written items, rests between the notes; and how many
+    note boundaries had to move to be written (see note_values).
 
     A bar this voice leaves empty is absent from the result; a bar it plays in is filled to its end.
     """
@@ -122,19 +73,21 @@ def bar_items(lane: list[_Group], bars: list[Bar], ppq: int) -> dict[int, list[I
             tick = piece_end
             index += 1
     filled: dict[int, list[Item]] = {}
+    moved = 0
     for bar in bars:
         if bar.number not in cut:
             continue
         items, now = [], 0
         for item in cut[bar.number]:
             if item.offset > now:
-                items += split_pieces(Item(now, item.offset - now, ()), ppq)
-            items += split_pieces(item, ppq)
+                items.append(Item(now, item.offset - now, ()))
+            items.append(item)
             now = item.offset + item.length
         if now < bar.length:
-            items += split_pieces(Item(now, bar.length - now, ()), ppq)
-        filled[bar.number] = items
-    return filled
+            items.append(Item(now, bar.length - now, ()))
+        filled[bar.number], moves = write_bar(items, bar.length)
+        moved += moves
+    return filled, moved
 
 
 # ---- percussion -------------------------------------------------------------------------------------------

@@ -99,6 +99,39 @@ class Timeline:
         return self.seconds(self.score.length)
 
 
+@dataclass(frozen=True)
+class Route:
+    """Where a part plays from a scene on: the song's own routing, or a level's `on ...` override."""
+
+    tick: int
+    scene: str
+    device: str
+    output: str
+    port: str | None
+    channel: int
+    program: int | None
+
+    @property
+    def where(self) -> tuple[str, str, str | None, int, int | None]:
+        return self.device, self.output, self.port, self.channel, self.program
+
+
+def part_routes(score: Score, index: int) -> list[Route]:
+    """Each place a part plays, from where it starts playing there: one route unless the song moves it."""
+    part = score.parts[index]
+    home = (part.device, part.output, part.port, part.channel, part.program)
+    routes: list[Route] = []
+    for scene in score.scenes:
+        for phrase in scene.phrases:
+            cell = phrase.cells[index]
+            where = home
+            if cell.device is not None and cell.channel is not None:
+                where = (cell.device, cell.output or "main", cell.port, cell.channel, cell.program)
+            if not routes or routes[-1].where != where:
+                routes.append(Route(phrase.start, scene.id, *where))
+    return routes or [Route(0, "", *home)]
+
+
 def part_label(part: PartInfo) -> str:
     """`lead (s1)`, `bass (t8.bass)`: the part and where it plays, as every output names its track or staff."""
     where = part.device if part.output == "main" else f"{part.device}.{part.output}"

@@ -72,13 +72,28 @@ def test_effects_parts_go_to_fx_and_risers_and_extra_parts_are_never_dropped(exa
     tracks = {t.label: t for t in layout(dreams)}
     assert dreams.parts[tracks["FX and risers"].part].name == "fx"
     assert dreams.parts[tracks["Sampler"].part].name == "chops"
-    crowded = dreams.model_copy(deep=True)
+    crowded = dreams.model_copy(deep=True)  # 21 protagonists: 2 slots of their own, 2 spares, then 17 and up
     crowded.parts = [
-        p.model_copy(update={"name": f"lead{i}", "role": "protagonist"}) for i, p in enumerate(crowded.parts)
-    ] * 3
+        p.model_copy(update={"name": f"lead{i}", "role": "protagonist"}) for i, p in enumerate(crowded.parts * 3)
+    ]
+    for scene in crowded.scenes:
+        for phrase in scene.phrases:
+            phrase.cells = phrase.cells * 3
     placed = layout(crowded)
     assert sorted(t.part for t in placed if t.part is not None) == list(range(len(crowded.parts)))
     assert [t.number for t in placed] == list(range(1, len(placed) + 1))
+
+
+def test_a_part_the_song_moves_to_another_device_says_so(example_songs):
+    """digital-dreams' lead plays the S-1, the GM strings in step return, then the S-1 again."""
+    dreams = example_songs["digital-dreams"]
+    lead = next(t for t in layout(dreams) if t.part is not None and dreams.parts[t.part].name == "lead")
+    assert (
+        lead.name(dreams)
+        == "01 Protagonist lead: lead > S-1 ch3, General MIDI synth ch2 from bar 289, S-1 ch3 from bar 337"
+    )
+    sheet = logic_files(dreams, "digital-dreams", b"")["ROUTING.md"].decode()
+    assert "|  |  |  |  | General MIDI synth | FLUID Synth | 2 | 49 | from bar 289 (III.return.1a) |" in sheet
 
 
 def test_routing_sheet_lists_every_part_and_every_scene(rig_folder, example_songs):
