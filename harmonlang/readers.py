@@ -195,12 +195,17 @@ def fuse(name: str, values: list[n.Value]) -> dict[str, Any]:
     return result
 
 
+MIX_RANGE_DB = 60  # as far as `level` reaches down; a louder move would only clip
+
+
 def mix(name: str, values: list[n.Value]) -> dict[str, Any]:
     """`mix PART LEVEL [pan P]`: relative level in dB, pan from -1 (left) to 1."""
     _count(name, values, 2, 4)
     level = values[1]
     if level.kind != "number" or level.unit != "dB":
         raise SettingError("`mix` takes a part and a level in dB", level, "write `mix dark +3dB`")
+    if abs(level.number) > MIX_RANGE_DB:
+        raise SettingError(f"`mix` moves a level by -{MIX_RANGE_DB}dB to +{MIX_RANGE_DB}dB", level)
     result: dict[str, Any] = {"level_db": level.number}
     if len(values) > 2:
         if len(values) != 4 or values[2].text != "pan" or values[3].kind != "number" or abs(values[3].number) > 1:

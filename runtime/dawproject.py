@@ -18,8 +18,7 @@ from dataclasses import dataclass
 
 from harmonlang import __version__
 from harmonlang.ir import MeterPoint, Mix, PartInfo, Scene, Score
-from harmonlang.runtime.midi import phrase_marker
-from harmonlang.runtime.timeline import Note, part_label, part_notes, part_routes, playable
+from harmonlang.runtime.timeline import Note, part_label, part_notes, part_routes, phrase_marker, playable
 
 ROLE_COLORS = {
     "protagonist": "#e8453c",
@@ -57,7 +56,7 @@ class _Param:
     value: Callable[[Mix], float]
 
 
-VOLUME = _Param("volume", "linear", lambda mix: 10 ** (mix.level_db / 20))
+VOLUME = _Param("volume", "linear", lambda mix: min(10 ** (min(mix.level_db, 12.0) / 20), VOLUME_MAX))
 PAN = _Param("pan", "normalized", lambda mix: (mix.pan + 1) / 2)
 
 

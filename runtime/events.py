@@ -16,11 +16,11 @@ from typing import Any
 
 import mido
 
-NOTE_NAMES = "C C# D D# E F F# G G# A A# B".split()
+from harmonlang.theory import SHARP_NAMES
 
 
 def note_name(pitch: int) -> str:
-    return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
+    return f"{SHARP_NAMES[pitch % 12]}{pitch // 12 - 1}"
 
 
 class _Bars:
@@ -28,12 +28,11 @@ class _Bars:
 
     def __init__(self, midi: mido.MidiFile) -> None:
         self.ppq = midi.ticks_per_beat
-        self.points: list[tuple[int, int, int, int]] = []  # (tick, bar number there, numerator, denominator)
+        # (tick, bar number there, numerator, denominator); 4/4 until the file says otherwise, as the SMF spec has it
+        self.points: list[tuple[int, int, int, int]] = [(0, 1, 4, 4)]
         for tick, message in _absolute(midi.tracks[0]) if midi.tracks else []:
             if message.type == "time_signature":
                 self._add(tick, message.numerator, message.denominator)
-        if not self.points:
-            self.points.append((0, 1, 4, 4))
         self.ticks = [point[0] for point in self.points]
 
     def _add(self, tick: int, numerator: int, denominator: int) -> None:
@@ -42,12 +41,15 @@ class _Bars:
         bar = 1
         if self.points:
             start, first, num, den = self.points[-1]
-            bar = first + -(-(tick - start) // (self.ppq * 4 * num // den))
+            bar = first + -(-(tick - start) // self._bar(num, den))
         self.points.append((tick, bar, numerator, denominator))
+
+    def _bar(self, numerator: int, denominator: int) -> int:
+        return max(1, self.ppq * 4 * numerator // max(1, denominator))  # a malformed file still gets a dump
 
     def position(self, tick: int) -> str:
         start, first, numerator, denominator = self.points[max(0, bisect.bisect_right(self.ticks, tick) - 1)]
-        bar_length, beat = self.ppq * 4 * numerator // denominator, self.ppq * 4 // denominator
+        bar_length, beat = self._bar(numerator, denominator), max(1, self.ppq * 4 // max(1, denominator))
         bars, offset = divmod(tick - start, bar_length)
         return f"{first + bars}.{offset // beat + 1}.{offset % beat:03d}"
 

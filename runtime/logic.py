@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from harmonlang.ir import PartInfo, Score
 from harmonlang.runtime.midi import Timed, part_events, tracks_to_midi
-from harmonlang.runtime.timeline import Route, Timeline, part_notes, part_routes
+from harmonlang.runtime.timeline import Route, Timeline, part_notes, part_routes, playable
 
 ANY = ("protagonist", "antagonist", "chords", "bass", "drums", "samples")
 FX = "fx"  # sample parts for effects and risers, told apart by name
@@ -95,12 +95,12 @@ def _empty_destination(score: Score, slot: Slot) -> str:
     return f"{device_name(score, device)}{' ' + output if output else ''}"
 
 
-def layout(score: Score) -> list[Track]:
+def layout(score: Score, timeline: Timeline | None = None) -> list[Track]:
     """Each part in the first free slot for its role (effects first to FX and risers), then the spares.
 
     Parts beyond the template's slots get tracks 17 and up, so nothing is ever dropped.
     """
-    timeline = Timeline(score)
+    timeline = timeline or Timeline(score)
     taken: dict[int, int] = {}  # slot index -> part index
     extra: list[int] = []
     for index, part in enumerate(score.parts):
@@ -148,8 +148,7 @@ end tell
 """
 
 
-def routing_sheet(score: Score, tracks: list[Track], stem: str) -> str:
-    timeline = Timeline(score)
+def routing_sheet(score: Score, tracks: list[Track], stem: str, timeline: Timeline) -> str:
     lines = [
         f"# {score.title}: routing",
         "",
@@ -168,7 +167,7 @@ def routing_sheet(score: Score, tracks: list[Track], stem: str) -> str:
             lines.append(f"| {track.number} | {track.label} | (empty) | | {track.destination} | | | | |")
             continue
         part = score.parts[track.part]
-        count = len(part_notes(score, track.part))
+        count = len(playable(part_notes(score, track.part)))
         for number, route in enumerate(part_routes(score, track.part)):
             device = score.devices.get(route.device)
             where = f"{device.title if device else route.device}{'' if route.output == 'main' else ' ' + route.output}"
@@ -243,12 +242,13 @@ choose Show Package Contents.
 
 def logic_files(score: Score, stem: str, musicxml: bytes, stems: dict[str, bytes] | None = None) -> dict[str, bytes]:
     """The template's files, by path inside `<stem>.logic/`."""
-    tracks = layout(score)
+    timeline = Timeline(score)
+    tracks = layout(score, timeline)
     files = {
         f"{stem}.mid": template_midi(score, tracks),
         f"{stem}.musicxml": musicxml,
         "open-in-logic.applescript": applescript(stem).encode(),
-        "ROUTING.md": routing_sheet(score, tracks, stem).encode(),
+        "ROUTING.md": routing_sheet(score, tracks, stem, timeline).encode(),
         "README.md": readme(stem, bool(stems)).encode(),
     }
     for name, data in (stems or {}).items():

@@ -16,13 +16,10 @@ import math
 import struct
 
 from harmonlang.ir import Score
-from harmonlang.runtime.timeline import part_label, part_notes, playable
+from harmonlang.runtime.timeline import part_label, part_notes, phrase_marker, playable
 
-MAJOR_BY_FIFTHS = dict(zip(range(-7, 8), "Cb Gb Db Ab Eb Bb F C G D A E B F# C#".split(), strict=True))
-MINOR_BY_FIFTHS = dict(zip(range(-7, 8), "Abm Ebm Bbm Fm Cm Gm Dm Am Em Bm F#m C#m G#m D#m A#m".split(), strict=True))
 MINOR_MODES = {"minor", "harmonic-minor", "melodic-minor"}
 VOLUME, PAN = 7, 10
-PHRASE_WORDS = {"A": "chorus", "B": "bridge", "A'": "chorus", "T": "transition"}
 
 # Status bytes (channel 0) and meta-event types, from the MIDI 1.0 and SMF specifications.
 NOTE_OFF, NOTE_ON, CONTROL_CHANGE, PROGRAM_CHANGE = 0x80, 0x90, 0xB0, 0xC0
@@ -34,15 +31,10 @@ CLOCKS_PER_CLICK, THIRTY_SECONDS_PER_QUARTER = 24, 8
 Timed = tuple[int, int, bytes]
 
 
-def key_signature_name(mode: str, fifths: int) -> str:
-    """MIDI knows major and minor only; other modes use their parent major's signature."""
-    return MINOR_BY_FIFTHS[fifths] if mode in MINOR_MODES else MAJOR_BY_FIFTHS[fifths]
-
-
 def volume_cc(level_db: float) -> int:
     """CC7 for a level in dB on the General MIDI curve, 0 dB being GM's default volume of 100
-    (so -6 dB is about 71, and +4 dB reaches the top, 127)."""
-    return max(0, min(127, round(100 * math.pow(10, level_db / 40))))
+    (so -6 dB is about 71, and +4 dB reaches the top, 127; anything louder is 127)."""
+    return max(0, min(127, round(100 * math.pow(10, min(level_db, 12.0) / 40))))
 
 
 def pan_cc(pan: float) -> int:
@@ -71,11 +63,6 @@ def _text(kind: str, text: str) -> bytes:
     return _meta(kind, text.encode("utf-8"))  # UTF-8, as current DAWs read names and markers
 
 
-def phrase_marker(scene_id: str, kind: str) -> str:
-    """`I.you.1a B bridge`: the scene, the phrase and what it is."""
-    return f"{scene_id} {kind} {PHRASE_WORDS[kind]}"
-
-
 def conductor(score: Score) -> list[Timed]:
     """Tempo map, meters, keys, and a marker at every scene (its id) and then at every phrase in it."""
     events: list[Timed] = []
@@ -85,7 +72,7 @@ def conductor(score: Score) -> list[Timed]:
         signature = (meter.numerator, meter.denominator.bit_length() - 1, CLOCKS_PER_CLICK, THIRTY_SECONDS_PER_QUARTER)
         events.append((meter.tick, 1, _meta("meter", bytes(signature))))
     for point in score.key_map:
-        minor = point.key.mode in MINOR_MODES
+        minor = point.key.mode in MINOR_MODES  # MIDI knows major and minor; a mode takes its parent major's
         events.append((point.tick, 2, _meta("key", struct.pack("bB", point.key.fifths, minor))))
     for scene in score.scenes:
         events.append((scene.start, 3, _text("marker", scene.id)))

@@ -42,11 +42,12 @@ from music21.stream.makeNotation import makeTupletBrackets
 
 from harmonlang.ir import KeyInfo, PartInfo, Score
 from harmonlang.runtime.musicxml_fixups import note_velocities, percussion_instruments
-from harmonlang.runtime.notation import bar_items, drum_display, voices
+from harmonlang.runtime.notation import MAX_VOICES, bar_items, drum_display, voices
 from harmonlang.runtime.note_values import Item
 from harmonlang.runtime.spelling import BarAccidentals, spell
 from harmonlang.runtime.timeline import Bar, Note, Timeline, part_label, part_notes, playable
 
+PPQ = 480
 PHRASE_TEXT = {"A": "A", "B": "B", "A'": "A′", "T": "T"}
 BASS_CLEF_BELOW = 55  # a part whose middle note lies below G3 reads in the bass clef
 
@@ -123,7 +124,13 @@ class _Writer:
         part.partName = part_label(info)
         part.partAbbreviation = info.name
         lanes = []
-        for lane in voices(notes):
+        lane_notes = voices(notes)
+        if len(lane_notes) > MAX_VOICES:
+            self.notices.append(
+                f"{info.name}: its notes overlap {len(lane_notes)} deep, written as as many voices; "
+                f"MuseScore shows {MAX_VOICES} on a staff"
+            )
+        for lane in lane_notes:
             items, moved = bar_items(lane, self.bars)
             lanes.append(items)
             if moved:
@@ -153,13 +160,14 @@ class _Writer:
     # ---- what a measure holds ---------------------------------------------------------------------------
 
     def _fill(self, measure: stream.Measure, bar: Bar, lanes: list[dict[int, list[Item]]], drums: str | None) -> None:
-        playing = [lane[bar.number] for lane in lanes if bar.number in lane]
+        playing = [(number, lane[bar.number]) for number, lane in enumerate(lanes, start=1) if bar.number in lane]
         if not playing:
             measure.insert(0, _full_bar_rest(bar, self.ppq))
             return
-        containers = [measure] if len(playing) == 1 else [stream.Voice(id=str(n)) for n in range(1, len(playing) + 1)]
         placed = []
-        for container, items in zip(containers, playing, strict=True):
+        for number, items in playing:
+            # A lane keeps its voice number in every bar, so a tie into the next bar stays in its voice.
+            container = measure if len(lanes) == 1 else stream.Voice(id=str(number))
             placed += self._insert_items(container, items, drums, bar)
             if container is not measure:
                 measure.insert(0, container)
@@ -319,8 +327,6 @@ def _pitch(spelled: tuple[str, int, int]) -> pitch.Pitch:
 
 def _written_length(item: Item, ppq: int) -> duration.Duration:
     """The value as note_values wrote it: type, dots, and the 3:2 group it sits in."""
-    if not item.value:  # nothing a notehead shows (note_values never leaves one): its length as it is
-        return duration.Duration(_quarters(item.length, ppq))
     length = duration.Duration(type=item.value, dots=item.dots)
     if item.tuplet:
         length.appendTuplet(duration.Tuplet(3, 2, item.tuplet))
@@ -337,12 +343,10 @@ def _full_bar_rest(bar: Bar, ppq: int) -> note.Rest:
     return rest
 
 
-def build_score(score: Score) -> stream.Score:
-    return _Writer(score).build()
-
-
 def musicxml_bytes(score: Score, notices: list[str] | None = None) -> bytes:
     """The MusicXML file; what the notation could not show exactly is added to `notices`."""
+    if score.ppq != PPQ:  # the note-value tables count at the Score IR's resolution
+        raise ValueError(f"the MusicXML writer reads scores at {PPQ} ticks a quarter note, not {score.ppq}")
     writer = _Writer(score)
     built = writer.build()
     # music21 prints warnings of its own (it runs out of MIDI channels past 16 staves; each staff states its

@@ -10,10 +10,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
+from harmonlang.theory import midi_pitch
+
 if TYPE_CHECKING:
     from harmonlang.runtime.musicxml import Staff
 
-STEPS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 FORTE = 90  # MusicXML's `dynamics` is a percentage of this velocity
 DEFAULT_DRUM = 36  # General MIDI's bass drum
 
@@ -96,7 +97,7 @@ def _sounding(note_xml: ET.Element, by_place: dict[tuple[str, str], int]) -> int
     pitch = note_xml.find("pitch")
     if pitch is not None:
         step, octave = pitch.findtext("step") or "C", int(pitch.findtext("octave") or 4)
-        return 12 * (octave + 1) + STEPS[step] + int(float(pitch.findtext("alter") or 0))
+        return midi_pitch(step, None, octave) + int(float(pitch.findtext("alter") or 0))
     unpitched = note_xml.find("unpitched")
     if unpitched is None:
         return None

@@ -113,8 +113,10 @@ def write_bar(items: list[Item], bar_length: int) -> tuple[list[Item], int]:
         for start, end in zip(cuts, cuts[1:], strict=False):
             group = next((TRIPLET_NORMAL[e - s] for s, e in triplet_spans if s <= start < e), None)
             values = triplet_values(end - start) if group else plain_values(end - start)
+            if values is None:  # cannot happen: every span is on a grid by now
+                raise ValueError(f"no written value for {end - start} ticks at {start}")
             offset = start
-            for ticks, value, dots in values or [(end - start, "", 0)]:
+            for ticks, value, dots in values:
                 pieces.append(replace(item, offset=offset, length=ticks, value=value, dots=dots, tuplet=group))
                 offset += ticks
         for index, piece in enumerate(pieces):

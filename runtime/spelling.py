@@ -9,13 +9,10 @@ an earlier note on that line in the same bar, as engravers write them.
 
 from __future__ import annotations
 
+from harmonlang.theory import ACCIDENTALS, FLAT_NAMES, LETTER_PC, PLAIN_NAMES, SHARP_NAMES
+
 STEPS = "CDEFGAB"
-STEP_CLASS = dict(zip(STEPS, (0, 2, 4, 5, 7, 9, 11), strict=True))
 SHARPS_ORDER, FLATS_ORDER = "FCGDAEB", "BEADGCF"
-SHARP_SPELLING = [("C", 0), ("C", 1), ("D", 0), ("D", 1), ("E", 0), ("F", 0)]
-SHARP_SPELLING += [("F", 1), ("G", 0), ("G", 1), ("A", 0), ("A", 1), ("B", 0)]
-FLAT_SPELLING = [("C", 0), ("D", -1), ("D", 0), ("E", -1), ("E", 0), ("F", 0)]
-FLAT_SPELLING += [("G", -1), ("G", 0), ("A", -1), ("A", 0), ("B", -1), ("B", 0)]
 
 Spelled = tuple[str, int, int]  # step, alter (semitones), octave
 
@@ -31,9 +28,11 @@ def key_alters(fifths: int) -> dict[str, int]:
 
 def spell(midi: int, fifths: int) -> Spelled:
     for step, alter in key_alters(fifths).items():
-        if (STEP_CLASS[step] + alter) % 12 == midi % 12:
+        if (LETTER_PC[step.lower()] + alter) % 12 == midi % 12:
             return step, alter, (midi - alter) // 12 - 1
-    step, alter = (SHARP_SPELLING if fifths >= 0 else FLAT_SPELLING)[midi % 12]
+    # Outside the scale: the names the chord symbols use (theory.spelling_for), so staff and harmony agree.
+    name = (PLAIN_NAMES if fifths == 0 else FLAT_NAMES if fifths < 0 else SHARP_NAMES)[midi % 12]
+    step, alter = name[0], ACCIDENTALS[name[1:]]
     return step, alter, (midi - alter) // 12 - 1
 
 
@@ -47,10 +46,13 @@ class BarAccidentals:
     def shows(self, spelled: Spelled, tied_over: bool = False) -> bool:
         """Whether this note shows its accidental (a natural too), noting it for the rest of the bar.
 
-        A note tied over from before keeps the accidental it had, unshown.
+        A note tied over from the bar before keeps the accidental it had, unshown, and the next note on its
+        line shows its own.
         """
+        if tied_over:  # its accidental was shown where it began; it sets nothing in this bar
+            return False
         step, alter, octave = spelled
         line = (step, octave)
         current = self.in_force.get(line, self.key[step])
         self.in_force[line] = alter
-        return alter != current and not tied_over
+        return alter != current

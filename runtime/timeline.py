@@ -1,7 +1,5 @@
-"""Where a tick falls: bars and beats from the meter map, seconds from the tempo map.
-
-Every writer that names a position (the MusicXML measures, ROUTING.md, the
-event dump, DAWproject's beat times) asks this one module, so they agree.
+"""What every writer reads off the score the same way: bars from the meter map, seconds from the tempo
+map, each part's notes, where it plays, and the names of its track and of each phrase marker.
 """
 
 from __future__ import annotations
@@ -11,6 +9,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 from harmonlang.ir import PartInfo, Score
+from harmonlang.metrics import bar_length
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ class Timeline:
         bars: list[Bar] = []
         for index, point in enumerate(points):
             end = points[index + 1].tick if index + 1 < len(points) else self.score.length
-            length = self.ppq * 4 * point.numerator // point.denominator
+            length = bar_length((point.numerator, point.denominator), self.ppq)
             tick = point.tick
             while tick < end:
                 bars.append(Bar(len(bars) + 1, tick, min(length, end - tick), point.numerator, point.denominator))
@@ -62,13 +61,6 @@ class Timeline:
 
     def bar_at(self, tick: int) -> Bar:
         return self.bars[max(0, bisect.bisect_right(self._bar_starts, tick) - 1)]
-
-    def position(self, tick: int) -> str:
-        """`bar.beat.tick`, counted from 1.1.000 as DAWs show it; a beat is the meter's denominator."""
-        bar = self.bar_at(tick)
-        beat = self.ppq * 4 // bar.denominator
-        offset = tick - bar.start
-        return f"{bar.number}.{offset // beat + 1}.{offset % beat:03d}"
 
     @cached_property
     def _tempo_seconds(self) -> list[float]:
@@ -93,10 +85,6 @@ class Timeline:
         """`m:ss.mmm` at a tick."""
         minutes, seconds = divmod(self.seconds(tick), 60)
         return f"{int(minutes)}:{seconds:06.3f}"
-
-    @property
-    def duration(self) -> float:
-        return self.seconds(self.score.length)
 
 
 @dataclass(frozen=True)
@@ -130,6 +118,14 @@ def part_routes(score: Score, index: int) -> list[Route]:
             if not routes or routes[-1].where != where:
                 routes.append(Route(phrase.start, scene.id, *where))
     return routes or [Route(0, "", *home)]
+
+
+PHRASE_WORDS = {"A": "chorus", "B": "bridge", "A'": "chorus", "T": "transition"}
+
+
+def phrase_marker(scene_id: str, kind: str) -> str:
+    """`I.you.1a B bridge`: the scene, the phrase and what it is, as the MIDI and DAWproject markers say."""
+    return f"{scene_id} {kind} {PHRASE_WORDS[kind]}"
 
 
 def part_label(part: PartInfo) -> str:

@@ -32,8 +32,22 @@ Played = tuple[int, int, int, int, int]  # tick, duration, pitch, velocity, chan
 
 
 def score_notes(score: Score, index: int) -> list[Played]:
-    """What part `index` plays, as every writer must reproduce it."""
-    return sorted((n.tick, n.dur, n.pitch, n.velocity, n.channel) for n in playable(part_notes(score, index)))
+    """What part `index` plays, read straight off the score's cells, as every writer must reproduce it.
+
+    The examples never strike a sounding key again on its channel, so no note needs cutting (checked here:
+    the writers' own `playable` must leave these notes as they are).
+    """
+    part = score.parts[index]
+    notes = sorted(
+        (tick, dur, pitch, vel, cell.channel or part.channel)
+        for scene in score.scenes
+        for phrase in scene.phrases
+        for cell in [phrase.cells[index]]
+        for tick, dur, pitch, vel in cell.events
+    )
+    cut = sorted((n.tick, n.dur, n.pitch, n.velocity, n.channel) for n in playable(part_notes(score, index)))
+    assert cut == notes, f"{part.name} strikes a sounding key again; compare with `playable` instead"
+    return notes
 
 
 def track_notes(track: mido.MidiTrack) -> list[Played]:

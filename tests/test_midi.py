@@ -12,9 +12,18 @@ import pytest
 from support import METERS_SONG
 
 from harmonlang.cli import main
-from harmonlang.runtime.midi import key_signature_name
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+MAJOR_BY_FIFTHS = dict(zip(range(-7, 8), "Cb Gb Db Ab Eb Bb F C G D A E B F# C#".split(), strict=True))
+MINOR_BY_FIFTHS = dict(zip(range(-7, 8), "Abm Ebm Bbm Fm Cm Gm Dm Am Em Bm F#m C#m G#m D#m A#m".split(), strict=True))
+
+
+def key_signature_name(mode: str, fifths: int) -> str:
+    """How mido names a key signature: major and minor only, a mode as its parent major's signature."""
+    minor = mode in ("minor", "harmonic-minor", "melodic-minor")
+    return MINOR_BY_FIFTHS[fifths] if minor else MAJOR_BY_FIFTHS[fifths]
 
 
 def build(folder: Path, name: str) -> tuple[dict, mido.MidiFile]:

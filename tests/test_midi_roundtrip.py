@@ -16,8 +16,8 @@ from support import SONG_NAMES, score_notes, track_notes
 
 from harmonlang.cli import main
 from harmonlang.runtime.events import dump_midi
-from harmonlang.runtime.midi import midi_bytes, pan_cc, phrase_marker, volume_cc
-from harmonlang.runtime.timeline import Note, playable
+from harmonlang.runtime.midi import midi_bytes, pan_cc, volume_cc
+from harmonlang.runtime.timeline import Note, phrase_marker, playable
 
 
 @pytest.fixture(scope="module")
@@ -84,17 +84,20 @@ def test_level_and_pan_follow_each_scenes_mix(example_songs, written):
     score = example_songs["digital-dreams"]
     midi = mido.MidiFile(file=io.BytesIO(written["digital-dreams"]))
     keys = next(i for i, p in enumerate(score.parts) if p.name == "keys")
-    tick, volumes = 0, {}
+    tick, controls = 0, {7: {}, 10: {}}
     for message in midi.tracks[1 + keys]:
         tick += message.time
-        if message.type == "control_change" and message.control == 7:
-            volumes[tick] = message.value
+        if message.type == "control_change" and message.control in controls:
+            controls[message.control][tick] = message.value
     levels = [volume_cc(scene.mix["keys"].level_db) for scene in score.scenes]
+    pans = [pan_cc(scene.mix["keys"].pan) for scene in score.scenes]
     assert len(set(levels)) > 1, "the example's mix moves the keys between scenes"
-    for scene, level in zip(score.scenes, levels, strict=True):
-        in_force = volumes[max(t for t in volumes if t <= scene.start)]
-        assert in_force == level, scene.id
+    for scene, level, pan in zip(score.scenes, levels, pans, strict=True):
+        for control, wanted in ((7, level), (10, pan)):
+            sent = controls[control]
+            assert sent[max(t for t in sent if t <= scene.start)] == wanted, (scene.id, control)
     assert pan_cc(-1.0) == 0 and pan_cc(0.0) == 64 and pan_cc(1.0) == 127
+    assert volume_cc(0.0) == 100 and volume_cc(-6.0) == 71 and volume_cc(20000.0) == 127  # no overflow
 
 
 def test_names_and_markers_are_utf8(tmp_path: Path):
@@ -113,3 +116,14 @@ def test_a_note_struck_again_before_it_ends_is_cut_there():
     """One channel cannot sound one key twice: the earlier note ends where the key is struck again."""
     notes = [Note(0, 960, 60, 90, 1), Note(0, 480, 60, 80, 1), Note(480, 480, 60, 70, 1), Note(480, 480, 60, 70, 2)]
     assert playable(notes) == [Note(0, 480, 60, 90, 1), Note(480, 480, 60, 70, 1), Note(480, 480, 60, 70, 2)]
+
+
+def test_a_mix_move_beyond_sixty_db_is_an_error_not_a_crash(tmp_path: Path, capsys):
+    (tmp_path / "loud.circle").write_text(
+        'song "Loud" { key A minor; sequences 1; scenes 1 }\ntheme t = "a4/4"\n'
+        "part lead : protagonist plays t\nact I { mix lead +20000dB }\n",
+        encoding="utf-8",
+    )
+    assert main(["build", str(tmp_path / "loud.circle"), "-o", str(tmp_path / "out"), "--emit", "midi"]) == 1
+    err = capsys.readouterr().err
+    assert "loud.circle:4:18: error: `mix` moves a level by -60dB to +60dB" in err and "Traceback" not in err
