@@ -26,14 +26,16 @@ from harmonlang.runtime.timeline import Bar, Note, Timeline, part_label
 ERROR_WORDS = ("error", "not a valid", "unsupported", "invalid", "failed")
 
 
-@pytest.fixture(scope="module")
-def written(example_songs, tmp_path_factory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("musicxml")
-    paths = {}
-    for name, score in example_songs.items():
-        paths[name] = folder / f"{name}.musicxml"
+def write_all(scores: dict, folder: Path) -> dict[str, Path]:
+    paths = {name: folder / f"{name}.musicxml" for name in scores}
+    for name, score in scores.items():
         paths[name].write_bytes(musicxml_bytes(score))
     return paths
+
+
+@pytest.fixture(scope="module")
+def written(example_songs, tmp_path_factory) -> dict[str, Path]:
+    return write_all(example_songs, tmp_path_factory.mktemp("musicxml"))
 
 
 # Songs that push the notation: F# and Gb major, 7/8 and 5/4, triplets in a part-beat, a drift, a drum part
@@ -82,12 +84,7 @@ def edge_scores(tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="module")
 def edge_written(edge_scores, tmp_path_factory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("edges-xml")
-    paths = {}
-    for name, score in edge_scores.items():
-        paths[name] = folder / f"{name}.musicxml"
-        paths[name].write_bytes(musicxml_bytes(score))
-    return paths
+    return write_all(edge_scores, tmp_path_factory.mktemp("edges-xml"))
 
 
 def tied(note_xml, kind: str) -> bool:
