@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from support import METERS_SONG
+from support import METERS_SONG, SONG_NAMES
 
 from harmonlang.compiler import compile_file
 from harmonlang.ir import Score
@@ -21,7 +21,6 @@ from harmonlang.runtime.timeline import part_label, part_notes, playable
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = Path(__file__).resolve().parent / "data" / "dawproject"
-EXAMPLES = ["minimal", "digital-dreams", "rig", "short"]
 NCNAME = re.compile(r"[A-Za-z_][A-Za-z0-9._-]*\Z")
 IDREFS = ("destination", "track", "parameter", "reference")  # every xs:IDREF attribute in Project.xsd
 WORDS = {"A": "chorus", "B": "bridge", "A'": "chorus", "T": "transition"}
@@ -52,17 +51,16 @@ class Song:
 
 
 @pytest.fixture(scope="module")
-def scores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Score]:
-    """Every song compiled and filled once for the module (each takes about a second)."""
+def scores(example_songs: dict[str, Score], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Score]:
+    """The example songs (filled once per session), and a song whose meter changes."""
     folder = tmp_path_factory.mktemp("dawproject")
     (folder / "meters.circle").write_text(METERS_SONG, encoding="utf-8")
-    paths = {name: ROOT / "examples" / f"{name}.circle" for name in EXAMPLES} | {"meters": folder / "meters.circle"}
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HARMONLANG_CACHE_DIR", str(folder / "cache"))
-        return {name: compile_file(str(path)).filled_score for name, path in paths.items()}
+        return example_songs | {"meters": compile_file(str(folder / "meters.circle")).filled_score}
 
 
-@pytest.fixture(scope="module", params=[*EXAMPLES, "meters"])
+@pytest.fixture(scope="module", params=[*SONG_NAMES, "meters"])
 def song(request: pytest.FixtureRequest, scores: dict[str, Score]) -> Song:
     score = scores[request.param]
     data = dawproject_bytes(score)
