@@ -10,6 +10,7 @@ import argparse
 import gc
 import json
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,7 @@ from harmonlang.diagnostics import Diagnostic, SourceCache, render_all, wants_co
 
 if TYPE_CHECKING:
     from harmonlang.compiler import CompileResult
+    from harmonlang.output import Blob
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
@@ -80,15 +82,21 @@ def _dawproject(result: CompileResult) -> bytes:
     return dawproject_bytes(result.filled_score)
 
 
-def _logic(result: CompileResult) -> dict[str, bytes]:
+def _logic(result: CompileResult) -> dict[str, Blob]:
     from harmonlang.runtime.logic import logic_files
 
-    return logic_files(result.filled_score, result.stem, _musicxml(result))
+    return logic_files(result.filled_score, result.stem, _musicxml(result), result.rendered_stems)
+
+
+def _rendered(result: CompileResult) -> dict[Path, Blob]:
+    """The audio kinds' files, rendered once for all of them before the writers run (see cli_audio)."""
+    return result.rendered_audio
 
 
 UNFILLED_KINDS = {"ast", "ir"}  # the outputs made before the agents fill the holes
-# kind -> (file suffix, writer); a writer that returns a dict writes a folder of those files.
-EMITTERS: dict[str, tuple[str, Callable[[CompileResult], bytes | dict[str, bytes]]]] = {
+# kind -> (file suffix, writer); a writer that returns a dict of names writes a folder of those files, and one
+# that returns a dict of paths has placed its files itself.
+EMITTERS: dict[str, tuple[str, Callable[[CompileResult], bytes | dict[str, Blob] | dict[Path, Blob]]]] = {
     "ast": (".ast.json", _ast_json),
     "ir": (".ir.json", _ir_json),
     "score": (".score.json", _score_json),
@@ -97,6 +105,10 @@ EMITTERS: dict[str, tuple[str, Callable[[CompileResult], bytes | dict[str, bytes
     "musicxml": (".musicxml", _musicxml),
     "dawproject": (".dawproject", _dawproject),
     "logic": (".logic", _logic),
+    # the audio kinds place their own files: DIR/<stem>.wav and .master.json, DIR/stems/, DIR/<stem>.sp404/
+    "audio": (".wav", _rendered),
+    "stems": ("stems", _rendered),
+    "sp404": (".sp404", _rendered),
 }
 
 
@@ -203,30 +215,60 @@ def command_build(args: argparse.Namespace) -> int:
     if isinstance(loaded, int):
         return loaded
     result, out, stem = loaded
+    from harmonlang import cli_audio
     from harmonlang.output import write_all_atomic
 
+    try:
+        render_audio = cli_audio.wants_render(kinds, args)
+    except cli_audio.AudioRefused as refusal:
+        print(f"harmonc: error: {refusal}", file=sys.stderr)
+        return EXIT_USAGE
     if set(kinds) - UNFILLED_KINDS:
         result.filled_score  # noqa: B018 - fill and validate once, before the writers share it
     # The song's objects live until harmonc exits: moved out of the collector's reach, they are not walked
     # again by every collection the writers' many small allocations set off.
     gc.freeze()
-    # Render everything first, so a failure part-way writes nothing at all.
-    rendered: dict[Path, bytes] = {}
-    targets = []
-    for kind in kinds:
-        suffix, writer = EMITTERS[kind]
-        target, data = out / f"{stem}{suffix}", writer(result)
-        targets.append(target)
-        if isinstance(data, dict):
-            rendered.update({target / name: blob for name, blob in data.items()})
-        else:
-            rendered[target] = data
-    write_all_atomic(rendered)
+    staging, figures = None, None
+    try:
+        if render_audio:
+            try:
+                result.rendered_audio, result.rendered_stems, staging, figures = cli_audio.render(
+                    result, out, kinds, args
+                )
+            except cli_audio.AudioRefused as refusal:
+                print(f"harmonc: error: {refusal}", file=sys.stderr)
+                return EXIT_ERRORS
+        # Render everything first, so a failure part-way writes nothing at all.
+        rendered: dict[Path, Blob] = {}
+        targets = []
+        for kind in kinds:
+            suffix, writer = EMITTERS[kind]
+            target, data = out / f"{stem}{suffix}", writer(result)
+            if isinstance(data, dict) and all(isinstance(name, Path) for name in data):
+                targets += sorted({_top(out, path) for path in data} - set(targets))  # type: ignore[arg-type]
+                rendered.update(data)  # type: ignore[arg-type]
+                continue
+            targets.append(target)
+            if isinstance(data, dict):
+                rendered.update({target / name: blob for name, blob in data.items()})  # type: ignore[operator]
+            else:
+                rendered[target] = data
+        write_all_atomic(rendered)
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     if not args.quiet:
         print(f"built {_summary(result)}")
+        if figures is not None:
+            print(f"  {cli_audio.summary(figures)}")
         for target in targets:
             print(f"  wrote {target}{'/' if target.is_dir() else ''}")
     return EXIT_OK
+
+
+def _top(out: Path, path: Path) -> Path:
+    """The output a placed file belongs to: itself, or the first folder under `out` that holds it."""
+    return out / path.relative_to(out).parts[0]
 
 
 def command_report(args: argparse.Namespace) -> int:
@@ -308,6 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--genre", metavar="GENRE", help="re-render the song in another genre, keeping its themes and form"
     )
     add_fill_options(build)
+    from harmonlang.cli_audio import add_audio_options
+
+    add_audio_options(build)
     build.set_defaults(run=command_build)
     report = commands.add_parser("report", help="fill a song's holes and measure it against its story's targets")
     report.add_argument("file", metavar="FILE", help="the song; `-` reads it from standard input")

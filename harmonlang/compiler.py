@@ -8,6 +8,7 @@ also has its own public entry point (`parse_source`, `resolve`, `check`,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harmonlang.check import CheckedSong, check
@@ -18,6 +19,7 @@ from harmonlang.song_info import lower
 
 if TYPE_CHECKING:
     from harmonlang.ir import Score
+    from harmonlang.output import Blob
 
 
 @dataclass
@@ -28,6 +30,8 @@ class CompileResult:
     diagnostics: list[Diagnostic]
     _score: Score | None = field(default=None, repr=False)
     rendered: dict[str, bytes] = field(default_factory=dict, repr=False)  # outputs made once per result
+    rendered_audio: dict[Path, Blob] = field(default_factory=dict, repr=False)  # the audio kinds' staged files
+    rendered_stems: dict[str, Blob] | None = field(default=None, repr=False)  # for the Logic template
     stem: str = "song"  # the name outputs are written under
     seed: int | None = None  # the agents' seed, when not the song's own
     reseed: dict[str, int] = field(default_factory=dict)  # scene id -> reseed number (`--reseed`)

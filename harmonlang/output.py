@@ -7,8 +7,11 @@ never removes an earlier good one.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
+
+Blob = bytes | Path  # the bytes of an output, or a file already rendered (on the same disk) to put there
 
 
 def _umask() -> int:
@@ -21,11 +24,12 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     write_all_atomic({path: data.encode("utf-8") if isinstance(data, str) else data})
 
 
-def write_all_atomic(files: dict[Path, bytes]) -> None:
+def write_all_atomic(files: dict[Path, Blob]) -> None:
     """Write several outputs as one: every file is staged first, then all are renamed into place.
 
     A failure while staging (a full disk, a folder where a file should go) leaves every earlier
-    output as it was.
+    output as it was. A rendered file is hard-linked into its place (copied where links fail), so one
+    render can fill two outputs (the stems and the Logic template's stems).
     """
     for path in files:
         if path.is_dir():
@@ -39,10 +43,14 @@ def write_all_atomic(files: dict[Path, bytes]) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             staged.append((temporary, path))
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
+            if isinstance(data, Path):
+                os.close(handle)
+                _place(data, Path(temporary))
+            else:
+                with os.fdopen(handle, "wb") as stream:
+                    stream.write(data)
+                    stream.flush()
+                    os.fsync(stream.fileno())
             os.chmod(temporary, 0o666 & ~_umask())
         for temporary, path in staged:
             os.replace(temporary, path)
@@ -50,3 +58,13 @@ def write_all_atomic(files: dict[Path, bytes]) -> None:
         for temporary, _ in staged:
             Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _place(rendered: Path, temporary: Path) -> None:
+    temporary.unlink()
+    try:
+        os.link(rendered, temporary)
+    except OSError:  # another file system, or one without links
+        shutil.copyfile(rendered, temporary)
+    with open(temporary, "rb") as stream:
+        os.fsync(stream.fileno())

@@ -11,6 +11,7 @@ AppleScript that opens the SMF, a routing sheet and a README.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from harmonlang.ir import PartInfo, Score
 from harmonlang.runtime.midi import Timed, part_events, tracks_to_midi
@@ -210,11 +211,11 @@ def routing_sheet(score: Score, tracks: list[Track], stem: str, timeline: Timeli
 
 def readme(stem: str, with_stems: bool) -> str:
     stems = (
-        "- `stems/`: one WAV per part, aligned to the song's start. Drag them into the project at bar 1 "
+        "- `stems/`: one WAV per part (48 kHz, 24-bit, after its fader, before the master), plus one per effect "
+        "return (`return-reverb.wav`, ...), all aligned to the song's start. Drag them into the project at bar 1 "
         "to hear the song without the rig.\n"
         if with_stems
-        else "- `stems/`: when a build also renders audio, one WAV per part goes here (harmonc does not render audio "
-        "yet).\n"
+        else "- `stems/`: not rendered in this build (`--emit logic` renders them unless `--synth none` is given).\n"
     )
     return f"""# {stem}.logic: a Logic Pro template
 
@@ -240,11 +241,13 @@ choose Show Package Contents.
 """
 
 
-def logic_files(score: Score, stem: str, musicxml: bytes, stems: dict[str, bytes] | None = None) -> dict[str, bytes]:
-    """The template's files, by path inside `<stem>.logic/`."""
+def logic_files(
+    score: Score, stem: str, musicxml: bytes, stems: dict[str, bytes | Path] | None = None
+) -> dict[str, bytes | Path]:
+    """The template's files, by path inside `<stem>.logic/`; a stem may be a rendered file to place there."""
     timeline = Timeline(score)
     tracks = layout(score, timeline)
-    files = {
+    files: dict[str, bytes | Path] = {
         f"{stem}.mid": template_midi(score, tracks),
         f"{stem}.musicxml": musicxml,
         "open-in-logic.applescript": applescript(stem).encode(),
