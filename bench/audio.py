@@ -86,26 +86,21 @@ def main() -> int:
 
     fluidsynth = shutil.which("fluidsynth")
     if fluidsynth is None or not SOUNDFONT.exists():
-        print("\nfluidsynth or FluidR3_GM.sf2 is missing: no SoundFont comparison (apt install fluidsynth fluid-soundfont-gm)")
+        print("\nno fluidsynth or FluidR3_GM.sf2: no SoundFont comparison (apt install fluidsynth fluid-soundfont-gm)")
         return 0
     run(harmonc(args.song, out, "--emit", "midi"))
     midi = out / f"{stem}.mid"
     ours = [run(harmonc(args.song, out, "--emit", "audio", "--synth", "soundfont"))[0] for _ in range(args.runs)]
-    theirs, dry = [], []
-    for _ in range(args.runs):
-        theirs.append(run([fluidsynth, "-ni", "-q", "-r", "48000", "-F", str(out / "fs.wav"), str(SOUNDFONT), str(midi)])[0])
-        dry.append(
-            run([fluidsynth, "-ni", "-q", "-R", "0", "-C", "0", "-r", "48000", "-F", str(out / "fs.wav"), str(SOUNDFONT),
-                 str(midi)])[0]
-        )  # fmt: skip
+    render = [fluidsynth, "-ni", "-q", "-r", "48000", "-F", str(out / "fs.wav")]
+    theirs = [run([*render, str(SOUNDFONT), str(midi)])[0] for _ in range(args.runs)]
+    dry = [run([*render, "-R", "0", "-C", "0", str(SOUNDFONT), str(midi)])[0] for _ in range(args.runs)]
     ours_audio = [t - min(base) for t in ours]
     print(f"\nsoundfont synth, whole build:           {best(ours)}")
     print(f"soundfont synth, render + mix + master: {best(ours_audio)}")
     print(f"fluidsynth -F (reverb, chorus on):      {best(theirs)}")
     print(f"fluidsynth -F -R 0 -C 0:                {best(dry)}")
-    print(
-        f"ratio, whole build / fluidsynth -F:     {min(ours) / min(theirs):5.2f}x  (target <= {FLUIDSYNTH_RATIO_TARGET}x)"
-    )
+    ratio = min(ours) / min(theirs)
+    print(f"ratio, whole build / fluidsynth -F:     {ratio:5.2f}x  (target <= {FLUIDSYNTH_RATIO_TARGET}x)")
     print(f"ratio, render+mix+master / -F:          {min(ours_audio) / min(theirs):5.2f}x")
     shutil.rmtree(out, ignore_errors=True)
     return 0

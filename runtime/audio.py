@@ -30,6 +30,7 @@ from harmonlang.runtime.voices import Route, Synth, embedded_voice, emulation, g
 Array = np.ndarray
 AUDIO_KINDS = ("audio", "stems", "sp404")
 WORKERS = 2  # the numpy and pedalboard work releases the GIL, so parts render side by side
+BLOCK = 1 << 18  # frames: 5.5 s
 STEM_LIMIT = 0.999  # stems are written in fixed point: a louder sample is clipped, never wrapped
 
 
@@ -136,23 +137,32 @@ def render_audio(score: Score, folder: Path, stem: str, kinds: set[str], options
     started = time.perf_counter()
     result = AudioResult()
     song_end = int(sample_positions(score, np.array([score.length]))[0])
-    scene_starts = sample_positions(score, np.array([s.start for s in score.scenes] or [0], dtype=np.int64))
-    block_starts = np.concatenate([scene_starts, [song_end]])
+    scene_starts = [int(x) for x in sample_positions(score, np.array([s.start for s in score.scenes], dtype=np.int64))]
     total = song_end + int(TAIL_SECONDS * RATE)
+    block_starts, block_scenes = _blocks(score, [*scene_starts, song_end, total])
     rack, plans = _voices(score, block_starts, options, result)
-    pool = ThreadPoolExecutor(max_workers=WORKERS)
-    mixer = Mixer(score, kick_starts(score, plans), "stems" in kinds or "logic" in kinds, pool)
+    part_pool, bus_pool, ahead = (ThreadPoolExecutor(max_workers=n) for n in (WORKERS, WORKERS, 1))
+    mixer = Mixer(score, kick_starts(score, plans), "stems" in kinds or "logic" in kinds, bus_pool)
     buffer = np.zeros((total, 2), dtype=np.float32)
-    progress = _Progress(options.progress, len(block_starts))
+    bounds = zip(block_starts, [*block_starts[1:], total], strict=True)
+    spans = [(block, int(begin), int(end)) for block, (begin, end) in enumerate(bounds) if end > begin]
+
+    def voiced(span: tuple[int, int, int]) -> dict[str, Array]:
+        block, begin, end = span
+        return _render_block(plans, rack, mixer, part_pool, block_scenes[block], block, begin, end - begin)
+
+    progress = _Progress(options.progress, len(spans))  # a step per block: a scene is a few blocks
     with ExitStack() as files:
-        files.enter_context(pool)
+        for pool in (part_pool, bus_pool, ahead):
+            files.enter_context(pool)
         stems: dict[str, soundfile.SoundFile] = {}
-        for block, begin in enumerate(block_starts):
-            end = int(block_starts[block + 1]) if block + 1 < len(block_starts) else total
-            if end <= begin:
-                continue
-            scene = score.scenes[block] if block < len(score.scenes) else None
-            parts = _render_block(plans, rack, mixer, pool, scene, block, int(begin), int(end - begin))
+        # The next scene is voiced (on its own thread, the SoundFont's only one) while this one is mixed.
+        pending = ahead.submit(voiced, spans[0])
+        for index, (block, begin, end) in enumerate(spans):
+            parts = pending.result()
+            if index + 1 < len(spans):
+                pending = ahead.submit(voiced, spans[index + 1])
+            scene = block_scenes[block]
             mix, stem_blocks = mixer.process(scene, parts, _tempo(score, scene))
             buffer[begin:end] = mix.T
             for name, audio in stem_blocks.items():
@@ -162,10 +172,10 @@ def render_audio(score: Score, folder: Path, stem: str, kinds: set[str], options
                     stems[name] = files.enter_context(
                         soundfile.SoundFile(path, "w", RATE, 2, subtype="PCM_24", format="WAV")
                     )
-                    _write_silence(stems[name], int(begin))
+                    _write_silence(stems[name], begin)
                     result.files[f"stems/{path.name}"] = path
                 stems[name].write(np.clip(audio, -STEM_LIMIT, STEM_LIMIT).T)
-            progress.advance(scene.id if scene else "tail")
+            progress.advance(scene.id if scene else "tail")  # type: ignore[union-attr]
         progress.close()
     if rack is not None:
         rack.close()
@@ -186,6 +196,20 @@ def render_audio(score: Score, folder: Path, stem: str, kinds: set[str], options
     report["master_seconds"] = round(time.perf_counter() - rendered, 3)
     result.report = report
     return result
+
+
+def _blocks(score: Score, edges: list[int]) -> tuple[Array, list[Scene | None]]:
+    """Where each block starts, and its scene: every scene cut into blocks of at most BLOCK frames (so the
+    mixer's passes over a block stay in the CPU's cache), then the tail."""
+    starts: list[int] = []
+    scenes: list[Scene | None] = []
+    owners: list[Scene | None] = [*score.scenes, None] if score.scenes else [None, None]
+    edges = edges if score.scenes else [0, *edges]
+    for owner, begin, end in zip(owners, edges, edges[1:], strict=False):
+        cuts = list(range(int(begin), int(end), BLOCK)) or [int(begin)]
+        starts += cuts
+        scenes += [owner] * len(cuts)
+    return np.array(starts, dtype=np.int64), scenes
 
 
 def _tempo(score: Score, scene: Scene | None) -> float:
@@ -247,8 +271,9 @@ def _render_block(
     def voiced(plan: PartPlan) -> Array:
         sounds = []
         for route, voice in plan.voices.items():
-            if voice is None:
-                sounds.append(from_rack[_rack_key(plan.name, route)].T)
+            if voice is None:  # in mono, like every voice: the mixer pans it, the reverb widens it
+                stereo = from_rack[_rack_key(plan.name, route)]
+                sounds.append(((stereo[:, 0] + stereo[:, 1]) * 0.5)[None, :])
             else:
                 sounds.append(voice.block(plan.notes[block].get(route, []), start, length))
         audio = sounds[0] if len(sounds) == 1 else _sum(sounds)

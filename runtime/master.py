@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 import pyloudnorm
@@ -75,12 +75,17 @@ class _Limiter:
 
     def block_rows(self, blocks: np.ndarray) -> np.ndarray:
         """The per-sample gain of any sorted blocks (1 where the limiter is idle), the same values as rows()."""
-        index = np.full(len(self.held) + 1, -1, dtype=np.int64)  # the extra entry answers for a block past the end
-        index[self.blocks] = np.arange(len(self.blocks))
-        where = index[np.minimum(blocks, len(self.held))]
+        where = self._index[np.minimum(blocks, len(self.held))]
         gain = np.ones((len(blocks), BLOCK), dtype=np.float32)
         gain[where >= 0] = self.rows(where[where >= 0])
         return gain
+
+    @cached_property
+    def _index(self) -> np.ndarray:
+        """Per block, its place in `blocks`, or -1; the extra last entry answers for a block past the end."""
+        index = np.full(len(self.held) + 1, -1, dtype=np.int64)
+        index[self.blocks] = np.arange(len(self.blocks))
+        return index
 
     def mean_square(self) -> np.ndarray:
         """The mean of gain**2 over each of the blocks, in closed form, as the gain is linear in each."""
@@ -355,6 +360,8 @@ def _limited_energies(out: np.ndarray, unlimited: np.ndarray, blocks: np.ndarray
     Elsewhere the output is the scaled input, and K-weighting is linear; the segment after each limited one is
     measured too, because the filters ring on.
     """
+    if not blocks.size:
+        return unlimited
     count = len(unlimited)
     dirty = np.zeros(count + 1, dtype=bool)
     touched = blocks // (SEGMENT // BLOCK)
@@ -385,10 +392,10 @@ def _peaks(
 ) -> tuple[float, float]:
     """(true peak, sample peak), linear, of frames * scale * the limiter's gain, without rendering it all.
 
-    Only local maxima of |x| within 6 dB of the sample peak are oversampled, on the intervals either side: an
-    inter-sample peak rises between the samples around a crest, and farther down it cannot reach the top in music.
-    Bounds on each block's peak find the blocks to look at; they are computed with _render's float32 operations,
-    so these are exactly the samples it renders.
+    Oversampled, on the intervals either side, are the samples within 6 dB of the sample peak (farther down an
+    inter-sample peak cannot reach the top in music) that lie within 2 samples of a crest of |x| (along a smooth
+    rise the signal does not overshoot), and all samples near either end. Bounds on each block's peak find the
+    blocks to render, with _render's float32 operations, so these are exactly the samples it renders.
     """
     limiter = limiter or _Limiter(np.ones(len(block_peak)), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
     high = scale * block_peak.astype(np.float64)
@@ -399,32 +406,43 @@ def _peaks(
     floor = TRUE_PEAK_SEARCH * float(low.max(initial=0.0)) * CEILING_SAFETY  # <= 6 dB under the sample peak
     if floor <= 0.0:
         return 0.0, 0.0
-    edges = np.array([0, 1, len(block_peak) - 2, len(block_peak) - 1])  # resample_poly rings at abrupt ends
-    blocks = np.union1d(np.flatnonzero(high >= floor), edges[(edges >= 0) & (edges < len(block_peak))])
+    candidate = high >= floor
+    candidate[:2] = candidate[-2:] = True  # resample_poly rings where a signal starts or stops: look there too
+    blocks = np.flatnonzero(candidate)
     kernel = _oversampling_kernel()
     true_peak = sample_peak = 0.0
+    ends = np.unique(np.r_[0 : 2 * TAPS_EACH_SIDE, -2 * TAPS_EACH_SIDE : 0] % len(frames))
     for begin in range(0, len(blocks), 1 << 15):
         # Render the chunk's blocks and their neighbours (windows reach 10 samples beyond a block), with zero blocks
         # past either end, so the samples around each one are a contiguous stretch of the rendered rows.
         chosen = blocks[begin : begin + (1 << 15)]
-        near = np.unique(np.concatenate([chosen - 1, chosen, chosen + 1]))
+        marked = np.zeros(chosen[-1] - chosen[0] + 3, dtype=bool)
+        marked[chosen - chosen[0]] = marked[chosen - chosen[0] + 1] = marked[chosen - chosen[0] + 2] = True
+        near = np.flatnonzero(marked) + chosen[0] - 1
         real = slice(int(near[0] < 0), len(near) - int(near[-1] >= len(block_peak)))
         rows = np.zeros((len(near), BLOCK, frames.shape[1]), dtype=np.float32)
         np.multiply(_rows(frames, BLOCK, near[real]), np.float32(scale), out=rows[real])
         rows[real] *= limiter.block_rows(near[real])[..., None]
+        mine = ends[np.isin(ends // BLOCK, chosen)]
+        at_ends = np.searchsorted(near, mine // BLOCK) * BLOCK + mine % BLOCK
         for channel in range(frames.shape[1]):
             samples = rows[..., channel].ravel()
             magnitude = np.abs(samples)
             sample_peak = max(sample_peak, float(magnitude.max()))
-            # Crests at or above the floor (only the chunk's own blocks have any), and every sample near either end.
-            middle = magnitude[TAPS_EACH_SIDE:-TAPS_EACH_SIDE]
-            before, after = magnitude[TAPS_EACH_SIDE - 1 : -TAPS_EACH_SIDE - 1], magnitude[TAPS_EACH_SIDE + 1 :]
-            position = np.arange(TAPS_EACH_SIDE, len(samples) - TAPS_EACH_SIDE)
-            frame = near[position // BLOCK] * BLOCK + position % BLOCK
-            near_end = (np.minimum(frame, len(frames) - 1 - frame) < 2 * TAPS_EACH_SIDE) & (frame < len(frames))
-            crest = (middle >= floor) & (middle >= before) & (middle >= after[: len(middle)]) | near_end & (frame >= 0)
+            # Only the chunk's own blocks have samples at or above the floor: their neighbours are under it.
+            crest = np.zeros(len(samples), dtype=bool)
+            crest[1:-1] = (magnitude[1:-1] >= magnitude[:-2]) & (magnitude[1:-1] >= magnitude[2:])
+            around = crest.copy()
+            for shift in (1, 2):
+                around[:-shift] |= crest[shift:]
+                around[shift:] |= crest[:-shift]
+            around &= magnitude >= floor
+            around[at_ends] = True
+            around[:TAPS_EACH_SIDE] = around[-TAPS_EACH_SIDE:] = False
+            centres = np.flatnonzero(around)
             windows = np.lib.stride_tricks.sliding_window_view(samples, 2 * TAPS_EACH_SIDE + 1)
-            upsampled = windows[np.flatnonzero(crest)] @ kernel
-            upsampled[frame[crest] == 0, : OVERSAMPLING - 1] = 0.0  # resample_poly has nothing before the start
+            upsampled = windows[centres - TAPS_EACH_SIDE] @ kernel
+            if near[0] < 0:  # the chunk holds the start: resample_poly has nothing before the first sample
+                upsampled[np.searchsorted(centres, BLOCK), : OVERSAMPLING - 1] = 0.0
             true_peak = max(true_peak, float(np.abs(upsampled).max(initial=0.0)))
     return true_peak, sample_peak

@@ -129,9 +129,16 @@ def test_true_peak_finds_the_peaks_between_samples() -> None:
     assert true_peak_dbtp(sine) >= sample_peak_db + 2.9
 
 
-@pytest.mark.parametrize("seed", [5, 6])
-def test_true_peak_agrees_with_resample_poly_on_music(seed: int) -> None:
-    audio = music_like(4.0, seed=seed)
+@pytest.mark.parametrize("kind", ["music", "bright noise", "18 kHz cut off at full level", "a few samples"])
+def test_true_peak_agrees_with_resample_poly(kind: str) -> None:
+    t = np.arange(RATE) / RATE
+    audio = {
+        "music": music_like(4.0, seed=5),
+        # Its overs also fall between samples that are not crests of |x|.
+        "bright noise": np.diff(np.random.default_rng(1).standard_normal(RATE + 1)),
+        "18 kHz cut off at full level": np.sin(2 * np.pi * 18000 * t + 1.17),  # resample_poly rings where it stops
+        "a few samples": np.random.default_rng(5).standard_normal((7, 2)),
+    }[kind].astype(np.float32)
     assert true_peak_dbtp(audio) == pytest.approx(measured_true_peak_db(audio), abs=0.1)
 
 

@@ -161,3 +161,44 @@ def test_installed_harmonc_reports_errors_without_a_traceback(installed):
     assert "unknown genre `no-such-genre`" in done.stderr
     assert "electro-house" in done.stderr  # the stdlib's genres are listed from inside the wheel
     assert "Traceback" not in done.stderr
+
+
+# The Debian packages the SoundFont render can use; hidden, the default build must still render on the embedded synth.
+DEBIAN_AUDIO = (
+    "/usr/share/sounds",
+    "/usr/lib/x86_64-linux-gnu/libfluidsynth*",
+    "/usr/lib/x86_64-linux-gnu/libsndfile*",
+)
+
+
+def test_installed_harmonc_renders_audio_without_any_debian_audio_package(installed):
+    """`harmonc build examples/digital-dreams.circle --emit audio` in the fresh venv, with every Debian audio file
+    hidden by a private mount namespace (as root): the SoundFont, libfluidsynth and libsndfile."""
+    unshare = shutil.which("unshare")
+    if unshare is None or os.geteuid() != 0:
+        message = "hiding the Debian packages needs root and unshare(1)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    import glob
+    import shlex
+
+    hides = []
+    for pattern in DEBIAN_AUDIO:
+        for path in glob.glob(pattern):
+            if os.path.isdir(path):
+                hides.append(f"mount -t tmpfs none {shlex.quote(path)}")
+            elif not os.path.islink(path):
+                hides.append(f"mount --bind /dev/null {shlex.quote(path)}")
+    build = f"{shlex.quote(str(installed['bin'] / 'harmonc'))} build digital-dreams.circle --emit audio -o sound"
+    check = f"{shlex.quote(str(installed['bin'] / 'python'))} -c 'import harmonlang.runtime.soundfont as s; "
+    check += "assert not s.fluidsynth_available() and s.find_soundfont(None) is None'"
+    work, env = installed["work"], installed["env"]
+    run(unshare, "--mount", "sh", "-ec", " && ".join([*hides, check, build]), cwd=work, env=env)
+    figures = json.loads((work / "sound" / "digital-dreams.master.json").read_text(encoding="utf-8"))
+    assert abs(figures["integrated_lufs"] + 14) <= 0.5 and figures["true_peak_dbtp"] <= -1.0
+    assert figures["seconds"] > 12 * 60
+    import soundfile
+
+    info = soundfile.info(work / "sound" / "digital-dreams.wav")
+    assert (info.samplerate, info.channels, info.subtype) == (48000, 2, "PCM_24")
