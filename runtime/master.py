@@ -69,9 +69,9 @@ class _Limiter:
     slope: np.ndarray  # and its change per sample across the block
 
     def rows(self, chosen: slice | np.ndarray) -> np.ndarray:
-        """The per-sample gain of blocks[chosen], shape (blocks, BLOCK), float32."""
+        """The per-sample gain of blocks[chosen], shape (blocks, BLOCK), float32 (never above 1, even by rounding)."""
         start, slope = self.start[chosen, None].astype(np.float32), self.slope[chosen, None].astype(np.float32)
-        return start + slope * np.arange(BLOCK, dtype=np.float32)
+        return np.minimum(start + slope * np.arange(BLOCK, dtype=np.float32), np.float32(1.0))
 
     def block_rows(self, blocks: np.ndarray) -> np.ndarray:
         """The per-sample gain of any sorted blocks (1 where the limiter is idle), the same values as rows()."""

@@ -115,5 +115,6 @@ def test_every_output_kind_is_documented() -> None:
     outputs = (Path(__file__).parent.parent / "docs" / "outputs.md").read_text(encoding="utf-8")
     readme = README.read_text(encoding="utf-8")
     for kind, (suffix, _) in EMITTERS.items():
-        assert f"| `{kind}` | `song{suffix}" in outputs, kind
-        assert f"| `{kind}` | `out/song{suffix}" in readme, kind
+        path = "stems/" if kind == "stems" else f"song{suffix}"  # the stems are a folder of their own
+        assert f"| `{kind}` | `{path}" in outputs, kind
+        assert f"| `{kind}` | `out/{path}" in readme, kind

@@ -1,4 +1,4 @@
-"""The Logic Pro template folder: the 16-track SMF, the MusicXML, the AppleScript, ROUTING.md and README.md."""
+"""The Logic Pro template folder: the 16-track SMF, the MusicXML, the stems, the AppleScript, ROUTING.md, README.md."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from support import EXAMPLES, score_notes, track_notes
 
 from harmonlang.cli import main
+from harmonlang.compiler import compile_file
 from harmonlang.runtime.logic import SLOTS, applescript, layout, logic_files
 from harmonlang.runtime.timeline import Timeline
 
@@ -33,7 +34,10 @@ def test_the_folder_holds_the_template(rig_folder):
         "open-in-logic.applescript",
         "rig.mid",
         "rig.musicxml",
+        "stems",
     ]
+    parts = {f"{part.name}.wav" for part in compile_file(str(EXAMPLES / "rig.circle")).filled_score.parts}
+    assert parts <= {p.name for p in (folder / "stems").iterdir()}  # the template's stems: a WAV per part
     # The same MusicXML as `--emit musicxml` in the same build.
     assert (folder / "rig.musicxml").read_bytes() == (rig_folder / "rig.musicxml").read_bytes()
     assert not [p for p in rig_folder.rglob(".*.tmp")], "atomic writes leave no temporary files"
