@@ -11,8 +11,9 @@ compiling and filling (shown apart, from a `--emit score` build). What is measur
 1. the embedded synth (`--synth embedded`): render, mix and master, as a multiple of real time, and the
    process's peak resident memory;
 2. side by side, the same song through the General MIDI SoundFont (`--synth soundfont`), against
-   `fluidsynth -F` rendering the song's own MIDI file with the same SoundFont (FluidSynth's reverb and
-   chorus on, as a user would run it, and off, as harmonc runs it before its own mix).
+   `fluidsynth -F` rendering the song's MIDI file with the same SoundFont and the same instruments (each
+   part's General MIDI program set as harmonc plays it), with FluidSynth's reverb and chorus on, as a
+   user would run it, and off, as harmonc runs it before its own mix.
 """
 
 from __future__ import annotations
@@ -53,6 +54,28 @@ def harmonc(song: Path, out: Path, *options: str) -> list[str]:
     return [sys.executable, "-m", "harmonlang", "build", str(song), "-o", str(out), "-q", *options]
 
 
+def gm_midi(song: Path, midi: Path) -> Path:
+    """The song's MIDI file as `--synth soundfont` plays it: each part on a channel of its own with the General
+    MIDI program harmonc gives it (drums on channel 10), so FluidSynth renders the same instruments."""
+    import mido
+
+    from harmonlang.compiler import compile_file
+    from harmonlang.runtime.voices import emulation, gm_program, home_route
+
+    score = compile_file(str(song)).filled_score
+    smf = mido.MidiFile(str(midi))
+    melodic = iter(c for c in range(16) if c != 9)
+    for part, track in zip(score.parts, smf.tracks[1:], strict=True):
+        route = home_route(part)
+        drums = emulation(score, route) == "drums"
+        channel = 9 if drums else next(melodic)
+        kept = [m.copy(channel=channel) if hasattr(m, "channel") else m for m in track if m.type != "program_change"]
+        track[:] = [mido.Message("program_change", channel=channel, program=gm_program(score, part, route)), *kept]
+    path = midi.with_name(midi.stem + ".gm.mid")
+    smf.save(str(path))
+    return path
+
+
 def best(times: list[float]) -> str:
     return f"{min(times):6.2f} s best, {statistics.median(times):6.2f} s median"
 
@@ -89,7 +112,7 @@ def main() -> int:
         print("\nno fluidsynth or FluidR3_GM.sf2: no SoundFont comparison (apt install fluidsynth fluid-soundfont-gm)")
         return 0
     run(harmonc(args.song, out, "--emit", "midi"))
-    midi = out / f"{stem}.mid"
+    midi = gm_midi(args.song, out / f"{stem}.mid")
     ours = [run(harmonc(args.song, out, "--emit", "audio", "--synth", "soundfont"))[0] for _ in range(args.runs)]
     render = [fluidsynth, "-ni", "-q", "-r", "48000", "-F", str(out / "fs.wav")]
     theirs = [run([*render, str(SOUNDFONT), str(midi)])[0] for _ in range(args.runs)]

@@ -221,15 +221,16 @@ def _tempo(score: Score, scene: Scene | None) -> float:
 def _voices(score: Score, block_starts: Array, options: AudioOptions, result: AudioResult) -> tuple[object, list]:
     rack = None
     plans: list[PartPlan] = []
-    for index, part in enumerate(score.parts):
-        routes, notes = _routes_and_notes(score, index, block_starts)
+    routed = [_routes_and_notes(score, index, block_starts) for index in range(len(score.parts))]
+    in_rack = sum(plays_soundfont(score, route, options.synth) for routes, _ in routed for route in routes)
+    for part, (routes, notes) in zip(score.parts, routed, strict=True):
         voices: dict[Route, Voice | None] = {}
         for route in routes:
             if options.soundfont is not None and plays_soundfont(score, route, options.synth):
                 if rack is None:
                     from harmonlang.runtime.soundfont import SoundFontRack
 
-                    rack = SoundFontRack(options.soundfont)
+                    rack = SoundFontRack(options.soundfont, parts=in_rack)
                 rack.add_part(_rack_key(part.name, route), gm_program(score, part, route), _is_drums(score, route))
                 voices[route] = None
             else:

@@ -118,8 +118,11 @@ class SoundFontRack:
     Drive a rack from one thread at a time (FluidSynth's API locking is off, for speed).
     """
 
-    def __init__(self, soundfont: Path, *, gain: float = DEFAULT_GAIN) -> None:
-        """Loads `soundfont` into a new synth; SoundFontError if FluidSynth or the file fails."""
+    def __init__(self, soundfont: Path, *, gain: float = DEFAULT_GAIN, parts: int = CHANNEL_STEP) -> None:
+        """Loads `soundfont` into a new synth; SoundFontError if FluidSynth or the file fails.
+
+        `parts`: how many parts are coming. The synth gets that many outputs, since every output costs time.
+        """
         _check_soundfont(soundfont)
         self._fs = _fluidsynth()
         self._soundfont, self._gain = soundfont, gain
@@ -133,7 +136,7 @@ class SoundFontRack:
         self._row_addresses = np.zeros(0, dtype=np.uintp)
         self._pointers = np.zeros(0, dtype=np.uintp)  # the float*[] handed to fluid_synth_process
         self._close: weakref.finalize | None = None
-        self._build(CHANNEL_STEP)
+        self._build(max(1, min(parts, MAX_PARTS)))
 
     def _build(self, capacity: int) -> None:
         """Replaces the synth by one with `capacity` channels (and stereo outputs), the SoundFont and parts loaded."""
@@ -147,7 +150,7 @@ class SoundFontRack:
             for name, count in {
                 "synth.audio-channels": capacity,
                 "synth.audio-groups": capacity,  # MIDI channel i mixes into stereo pair i % groups
-                "synth.midi-channels": capacity,
+                "synth.midi-channels": -(-capacity // 16) * 16,  # FluidSynth counts MIDI channels in sixteens
                 "synth.polyphony": VOICES_PER_16_PARTS * capacity // 16,
                 "synth.reverb.active": 0,
                 "synth.chorus.active": 0,
@@ -186,7 +189,7 @@ class SoundFontRack:
                 raise SoundFontError(f"at most {MAX_PARTS} parts can play through one SoundFont")
             if self._position:
                 raise SoundFontError(f"more than {channel} SoundFont parts must all be added before rendering")
-            self._build(channel + CHANNEL_STEP)
+            self._build(min(channel + CHANNEL_STEP, MAX_PARTS))
         self._set_up_channel(channel, program, drums)
         self._presets.append((program, drums))
         self._channels[key] = channel
