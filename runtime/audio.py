@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from harmonlang.ir import Scene, Score
+from harmonlang.ir import Phrase, Scene, Score
 from harmonlang.runtime.audio_base import RATE, TAIL_SECONDS, SampleNote, Voice
 from harmonlang.runtime.drum_voices import DrumVoice, sound
 from harmonlang.runtime.mixer import Mixer
@@ -137,9 +137,8 @@ def render_audio(score: Score, folder: Path, stem: str, kinds: set[str], options
     started = time.perf_counter()
     result = AudioResult()
     song_end = int(sample_positions(score, np.array([score.length]))[0])
-    scene_starts = [int(x) for x in sample_positions(score, np.array([s.start for s in score.scenes], dtype=np.int64))]
     total = song_end + int(TAIL_SECONDS * RATE)
-    block_starts, block_scenes = _blocks(score, [*scene_starts, song_end, total])
+    block_starts, block_places = _blocks(score, song_end, total)
     rack, plans = _voices(score, block_starts, options, result)
     part_pool, bus_pool, ahead = (ThreadPoolExecutor(max_workers=n) for n in (WORKERS, WORKERS, 1))
     mixer = Mixer(score, kick_starts(score, plans), "stems" in kinds or "logic" in kinds, bus_pool)
@@ -149,7 +148,7 @@ def render_audio(score: Score, folder: Path, stem: str, kinds: set[str], options
 
     def voiced(span: tuple[int, int, int]) -> dict[str, Array]:
         block, begin, end = span
-        return _render_block(plans, rack, mixer, part_pool, block_scenes[block], block, begin, end - begin)
+        return _render_block(plans, rack, mixer, part_pool, block_places[block], block, begin, end - begin)
 
     progress = _Progress(options.progress, len(spans))  # a step per block: a scene is a few blocks
     with ExitStack() as files:
@@ -162,8 +161,8 @@ def render_audio(score: Score, folder: Path, stem: str, kinds: set[str], options
             parts = pending.result()
             if index + 1 < len(spans):
                 pending = ahead.submit(voiced, spans[index + 1])
-            scene = block_scenes[block]
-            mix, stem_blocks = mixer.process(scene, parts, _tempo(score, scene))
+            scene, phrase = block_places[block]
+            mix, stem_blocks = mixer.process(scene, phrase, parts, _tempo(score, scene))
             buffer[begin:end] = mix.T
             for name, audio in stem_blocks.items():
                 if name not in stems:
@@ -198,18 +197,26 @@ def render_audio(score: Score, folder: Path, stem: str, kinds: set[str], options
     return result
 
 
-def _blocks(score: Score, edges: list[int]) -> tuple[Array, list[Scene | None]]:
-    """Where each block starts, and its scene: every scene cut into blocks of at most BLOCK frames (so the
-    mixer's passes over a block stay in the CPU's cache), then the tail."""
+Place = tuple[Scene | None, Phrase | None]  # where a block is in the story; (None, None) for the tail
+
+
+def _blocks(score: Score, song_end: int, total: int) -> tuple[Array, list[Place]]:
+    """Where each block starts, and its scene and phrase: every phrase cut into blocks of at most BLOCK frames
+    (a phrase's directives hold for the whole block), then the tail."""
+    places: list[Place] = [(scene, phrase) for scene in score.scenes for phrase in scene.phrases]
+    ticks = np.array([phrase.start for _, phrase in places], dtype=np.int64)
+    edges = [*(int(x) for x in sample_positions(score, ticks)), song_end, total]
+    if not places or edges[0] > 0:  # the song starts before its first phrase
+        places.insert(0, (places[0][0] if places else None, None))
+        edges.insert(0, 0)
+    places.append((None, None))
     starts: list[int] = []
-    scenes: list[Scene | None] = []
-    owners: list[Scene | None] = [*score.scenes, None] if score.scenes else [None, None]
-    edges = edges if score.scenes else [0, *edges]
-    for owner, begin, end in zip(owners, edges, edges[1:], strict=False):
-        cuts = list(range(int(begin), int(end), BLOCK)) or [int(begin)]
+    owners: list[Place] = []
+    for place, begin, end in zip(places, edges[:-1], edges[1:], strict=True):
+        cuts = list(range(begin, end, BLOCK)) or [begin]
         starts += cuts
-        scenes += [owner] * len(cuts)
-    return np.array(starts, dtype=np.int64), scenes
+        owners += [place] * len(cuts)
+    return np.array(starts, dtype=np.int64), owners
 
 
 def _tempo(score: Score, scene: Scene | None) -> float:
@@ -252,7 +259,7 @@ def _render_block(
     rack: object,
     mixer: Mixer,
     pool: Executor,
-    scene: Scene | None,
+    place: Place,
     block: int,
     start: int,
     length: int,
@@ -267,7 +274,8 @@ def _render_block(
             if voice is None
         }
         from_rack = rack.block(wanted, start, length)  # type: ignore[attr-defined]
-    duck = mixer.duck(start, length)
+    scene, phrase = place
+    duck = mixer.duck(start, length, mixer.character(phrase))
 
     def voiced(plan: PartPlan) -> Array:
         sounds = []

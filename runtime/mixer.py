@@ -13,12 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 import numpy as np
 import pedalboard as pb
 
-from harmonlang.ir import Mix, Scene, Score
+from harmonlang.ir import Mix, Phrase, Scene, Score
 from harmonlang.runtime.audio_base import RATE
+from harmonlang.styles import COMPRESSION
 
 Array = np.ndarray
 RAMP = int(0.02 * RATE)  # level and pan moves glide over 20 ms: no clicks at scene changes
@@ -141,6 +144,7 @@ def apply_gain(audio: Array, before: Array, after: Array) -> Array:
     return out
 
 
+@cache
 def dip_kernel(attack: float, release: float) -> Array:
     """The sidechain's gain dip, indexed by samples since the kick: down over the attack, back over the release."""
     since = np.arange(int(attack + 6 * release) + 1, dtype=np.float32)
@@ -161,37 +165,35 @@ class Mixer:
         self.sends = sorted({name for m in self._mixes() for name in m.sends if bus_effect(score, name)})
         self.buses = {name: BUS_CHAINS[str(bus_effect(score, name))](score) for name in self.sends}
         self.kick_starts = kick_starts
-        self.compression = score.style.compression
-        self.dip: Array | None = None
-        if self.compression.get("sidechain") and len(kick_starts):
-            attack = max(1.0, float(self.compression.get("attack_ms", 1))) / 1000 * RATE
-            self.dip = dip_kernel(attack, float(self.compression.get("release_ms", 150)) / 1000 * RATE)
-            self.depth = min(0.6, max(0.2, -float(self.compression.get("threshold_db", -24)) / 60))
-        self.bus = self._mix_bus()
+        self.home = dict(score.style.compression)  # the genre's; a phrase's `compression` overrides it there
+        self.bus = pb.Pedalboard(
+            [pb.HighShelfFilter(cutoff_frequency_hz=6000, gain_db=0.0, q=0.7), pb.Compressor(ratio=1.0)]
+        )
         self.last: dict[str, Array] = {}
         self.last_sends: dict[tuple[str, str], np.float32] = {}
 
     def _mixes(self) -> list[Mix]:
         return [part.mix for part in self.score.parts] + [m for s in self.score.scenes for m in s.mix.values()]
 
-    def _mix_bus(self) -> pb.Pedalboard:
-        plugins: list[pb.Plugin] = [pb.HighShelfFilter(cutoff_frequency_hz=6000, gain_db=0.0, q=0.7)]
-        ratio = float(self.compression.get("ratio", 1.0))
-        if ratio > 1.0:
-            plugins.append(
-                pb.Compressor(
-                    threshold_db=float(self.compression.get("threshold_db", -20)),
-                    ratio=ratio,
-                    attack_ms=float(self.compression.get("attack_ms", 10)),
-                    release_ms=float(self.compression.get("release_ms", 100)),
-                )
-            )
-        return pb.Pedalboard(plugins)
+    def character(self, phrase: Phrase | None) -> dict[str, Any]:
+        """The compression in force: the phrase's `compression` directive, else the genre's."""
+        name = phrase.directives.get("compression") if phrase is not None else None
+        return dict(COMPRESSION[name]) if isinstance(name, str) and name in COMPRESSION else self.home
 
-    def duck(self, start: int, frames: int) -> Array | None:
-        """The pump: a gain curve that dips at every kick and recovers over the genre's release time."""
-        if self.dip is None:
+    def _set_bus_compressor(self, character: dict[str, Any]) -> None:
+        compressor = self.bus[1]
+        compressor.ratio = max(1.0, float(character.get("ratio", 1.0)))
+        compressor.threshold_db = float(character.get("threshold_db", 0.0))
+        compressor.attack_ms = float(character.get("attack_ms", 10))
+        compressor.release_ms = float(character.get("release_ms", 100))
+
+    def duck(self, start: int, frames: int, character: dict[str, Any]) -> Array | None:
+        """The pump: a gain curve that dips at every kick and recovers over the compression's release time."""
+        if not character.get("sidechain") or not len(self.kick_starts):
             return None
+        attack = max(1.0, float(character.get("attack_ms", 1))) / 1000 * RATE
+        dip = dip_kernel(attack, float(character.get("release_ms", 150)) / 1000 * RATE)
+        depth = min(0.6, max(0.2, -float(character.get("threshold_db", -24)) / 60))
         first = np.searchsorted(self.kick_starts, start, side="right") - 1
         kicks = self.kick_starts[max(first, 0) : np.searchsorted(self.kick_starts, start + frames)]
         if not len(kicks):
@@ -203,8 +205,8 @@ class Mixer:
         if kicks[0] < start:
             latest[0] = max(latest[0], kicks[0] - start)
         np.maximum.accumulate(latest, out=latest)
-        since = np.minimum(np.arange(frames) - latest, len(self.dip) - 1)
-        return (1.0 - self.depth * self.dip[since]).astype(np.float32)
+        since = np.minimum(np.arange(frames) - latest, len(dip) - 1)
+        return (1.0 - depth * dip[since]).astype(np.float32)
 
     def _scene_mix(self, scene: Scene | None, name: str, fallback: Mix) -> Mix:
         return scene.mix.get(name, fallback) if scene is not None else fallback
@@ -228,7 +230,9 @@ class Mixer:
             self.silent[key] = False
         return board(np.ascontiguousarray(audio), RATE, reset=False)
 
-    def process(self, scene: Scene | None, parts: dict[str, Array], tempo: float) -> tuple[Array, dict]:
+    def process(
+        self, scene: Scene | None, phrase: Phrase | None, parts: dict[str, Array], tempo: float
+    ) -> tuple[Array, dict]:
         """The mix bus for one block of faded planar stereo part audio (from `channel_strip`), and the stems."""
         frames = next(iter(parts.values())).shape[1] if parts else 0
         colour = story(scene.arc.energy if scene is not None else None)
@@ -257,6 +261,7 @@ class Mixer:
             if self.want_stems:
                 stems[f"return-{name}"] = wet
         self.bus[0].gain_db = colour.brightness_db
+        self._set_bus_compressor(self.character(phrase))
         return self.bus(mix, RATE, reset=False), stems
 
     @staticmethod

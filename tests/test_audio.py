@@ -187,3 +187,25 @@ def test_a_failed_build_keeps_the_earlier_audio_and_leaves_no_staging(tmp_path: 
     assert main([*args, "--emit", "audio,stems"]) == 1
     assert (tmp_path / "minimal.wav").read_bytes() == before
     assert not list(tmp_path.glob(".harmonc-render-*")) and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_the_kick_pumps_the_mix_and_a_phrase_can_squash_the_bus(example_songs: dict[str, Score]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from harmonlang.runtime.mixer import Mixer, story
+
+    score = example_songs["digital-dreams"]  # electro-house: its compression is `pumping`
+    with ThreadPoolExecutor(1) as pool:
+        mixer = Mixer(score, np.array([RATE, 2 * RATE]), False, pool)
+        genre = mixer.character(None)
+        assert genre["sidechain"]
+        duck = mixer.duck(0, 3 * RATE, genre)
+        assert duck is not None
+        assert duck[RATE - 10] > 0.99  # no kick yet
+        assert duck[RATE + RATE // 200] < 0.7  # 5 ms after the kick, the rest is down
+        assert duck[RATE + RATE * 3 // 4] > 0.97  # and back before the next
+        squashed = next(p for s in score.scenes for p in s.phrases if p.directives.get("compression") == "squashed")
+        assert mixer.character(squashed)["ratio"] == 8.0
+        assert mixer.duck(0, 3 * RATE, mixer.character(squashed)) is None  # squashed does not pump
+    quiet, loud = story(0.0), story(1.0)
+    assert quiet.brightness_db < loud.brightness_db and quiet.reverb_return > loud.reverb_return
