@@ -25,6 +25,7 @@ from harmonlang.runtime.audio_base import RATE, TAIL_SECONDS, SampleNote, Voice
 from harmonlang.runtime.drum_voices import DrumVoice, sound
 from harmonlang.runtime.mixer import Mixer
 from harmonlang.runtime.pad_voices import PadVoice, pad_sound
+from harmonlang.runtime.timeline import cell_where
 from harmonlang.runtime.voices import Route, Synth, embedded_voice, emulation, gm_program, home_route, plays_soundfont
 
 Array = np.ndarray
@@ -75,9 +76,8 @@ def _routes_and_notes(score: Score, index: int, block_starts: Array) -> tuple[li
     for scene in score.scenes:
         for phrase in scene.phrases:
             cell = phrase.cells[index]
-            route = home
-            if cell.device is not None and cell.channel is not None:
-                route = Route(cell.device, cell.output or "main", cell.channel, cell.program)
+            device, output, _, channel, program = cell_where(part, cell)
+            route = Route(device, output, channel, program)
             if route not in routes:
                 routes.append(route)
             if not cell.events:

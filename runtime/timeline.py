@@ -8,7 +8,7 @@ import bisect
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-from harmonlang.ir import PartInfo, Score
+from harmonlang.ir import Cell, PartInfo, Score
 from harmonlang.metrics import bar_length
 
 
@@ -104,6 +104,13 @@ class Route:
         return self.device, self.output, self.port, self.channel, self.program
 
 
+def cell_where(part: PartInfo, cell: Cell) -> tuple[str, str, str | None, int, int | None]:
+    """Where a cell plays (device, output, port, channel, program): the song's routing, or a level's `on ...`."""
+    if cell.device is not None and cell.channel is not None:
+        return cell.device, cell.output or "main", cell.port, cell.channel, cell.program
+    return part.device, part.output, part.port, part.channel, part.program
+
+
 def part_routes(score: Score, index: int) -> list[Route]:
     """Each place a part plays, from where it starts playing there: one route unless the song moves it."""
     part = score.parts[index]
@@ -111,10 +118,7 @@ def part_routes(score: Score, index: int) -> list[Route]:
     routes: list[Route] = []
     for scene in score.scenes:
         for phrase in scene.phrases:
-            cell = phrase.cells[index]
-            where = home
-            if cell.device is not None and cell.channel is not None:
-                where = (cell.device, cell.output or "main", cell.port, cell.channel, cell.program)
+            where = cell_where(part, phrase.cells[index])
             if not routes or routes[-1].where != where:
                 routes.append(Route(phrase.start, scene.id, *where))
     return routes or [Route(0, "", *home)]
