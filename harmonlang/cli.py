@@ -211,18 +211,19 @@ def command_build(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    from harmonlang import cli_audio
+
+    try:  # the audio options are checked before the song is compiled: a typo costs nothing
+        audio_options = cli_audio.prepare(kinds, args, Path(args.output))
+    except cli_audio.AudioRefused as refusal:
+        print(f"harmonc: error: {refusal}", file=sys.stderr)
+        return EXIT_USAGE
     loaded = _compile_for_output(args)
     if isinstance(loaded, int):
         return loaded
     result, out, stem = loaded
-    from harmonlang import cli_audio
     from harmonlang.output import write_all_atomic
 
-    try:
-        render_audio = cli_audio.wants_render(kinds, args)
-    except cli_audio.AudioRefused as refusal:
-        print(f"harmonc: error: {refusal}", file=sys.stderr)
-        return EXIT_USAGE
     if set(kinds) - UNFILLED_KINDS:
         result.filled_score  # noqa: B018 - fill and validate once, before the writers share it
     # The song's objects live until harmonc exits: moved out of the collector's reach, they are not walked
@@ -230,10 +231,10 @@ def command_build(args: argparse.Namespace) -> int:
     gc.freeze()
     staging, figures = None, None
     try:
-        if render_audio:
+        if audio_options is not None:
             try:
                 result.rendered_audio, result.rendered_stems, staging, figures = cli_audio.render(
-                    result, out, kinds, args
+                    result, out, kinds, audio_options
                 )
             except cli_audio.AudioRefused as refusal:
                 print(f"harmonc: error: {refusal}", file=sys.stderr)
@@ -254,12 +255,13 @@ def command_build(args: argparse.Namespace) -> int:
             else:
                 rendered[target] = data
         write_all_atomic(rendered)
+        cli_audio.remove_stale(out, stem, kinds, set(rendered))
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
     if not args.quiet:
         print(f"built {_summary(result)}")
-        if figures is not None:
+        if figures is not None and "integrated_lufs" in figures:
             print(f"  {cli_audio.summary(figures)}")
         for target in targets:
             print(f"  wrote {target}{'/' if target.is_dir() else ''}")

@@ -41,11 +41,21 @@ class AudioRefused(Exception):
     """A reason the audio cannot be rendered as asked, for the user."""
 
 
-def wants_render(kinds: list[str], args: argparse.Namespace) -> bool:
+def prepare(kinds: list[str], args: argparse.Namespace, out: Path) -> object | None:
+    """The render's options, checked before anything is compiled; None when the build renders no audio.
+
+    Raises AudioRefused for a usage error.
+    """
     asked = [k for k in kinds if k in AUDIO_KINDS]
     if asked and args.synth == "none":
         raise AudioRefused(f"--emit {','.join(asked)} needs a synth; drop --synth none")
-    return bool(asked) or ("logic" in kinds and args.synth != "none")
+    if args.soundfont and args.synth in ("embedded", "none"):
+        raise AudioRefused(f"--soundfont has no use with --synth {args.synth}; use --synth auto or soundfont")
+    if "stems" in kinds and (out / "stems").exists() and not (out / "stems").is_dir():
+        raise AudioRefused(f"a file stands where the stems folder goes: {out / 'stems'}")
+    if not asked and ("logic" not in kinds or args.synth == "none"):
+        return None
+    return _options(args, progress=not args.quiet)
 
 
 def _options(args: argparse.Namespace, progress: bool) -> object:
@@ -66,18 +76,22 @@ def _options(args: argparse.Namespace, progress: bool) -> object:
 
 
 def render(
-    result: CompileResult, out: Path, kinds: list[str], args: argparse.Namespace
+    result: CompileResult, out: Path, kinds: list[str], options: object
 ) -> tuple[dict[Path, Blob], dict[str, Blob], Path, dict[str, object]]:
     """Render once: the files each audio kind puts in `out`, the stems for a Logic template, the staging folder
-    (remove it after the move) and the master's figures."""
+    (remove it after the move) and the master's figures. Raises AudioRefused when the files cannot be written."""
+    import soundfile
+
     from harmonlang.runtime.audio import render_audio
 
-    options = _options(args, progress=not args.quiet)
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".harmonc-render-", dir=out))
     try:
         wanted = {k for k in kinds if k in AUDIO_KINDS} | ({"logic"} if "logic" in kinds else set())
         audio = render_audio(result.filled_score, staging, result.stem, wanted, options)  # type: ignore[arg-type]
+    except soundfile.SoundFileError as error:  # a full disk, most likely: libsndfile says no more than that
+        shutil.rmtree(staging, ignore_errors=True)
+        raise AudioRefused(f"cannot write the audio in {out}: {error}") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -102,4 +116,27 @@ def summary(report: dict[str, object]) -> str:
     lufs, peak = report.get("integrated_lufs"), report.get("true_peak_dbtp")
     if not isinstance(lufs, float) or not isinstance(peak, float):
         return "mastered: silent (nothing to normalize)"
-    return f"mastered: {lufs:.1f} LUFS integrated, true peak {peak:.1f} dBTP"
+    gain, reduction = report.get("gain_db") or 0.0, report.get("limiter_max_reduction_db") or 0.0
+    return (
+        f"mastered: {lufs:.1f} LUFS integrated, true peak {peak:.1f} dBTP "
+        f"(gain {gain:+.1f} dB, limiter at most {reduction:.1f} dB)"
+    )
+
+
+# kind -> (folder under DIR, pattern) whose earlier files a build replaces wholesale: a renamed part's old stem
+# or a pad the layout no longer uses must not linger beside the new ones
+OWNED_FOLDERS: dict[str, tuple[str, str]] = {
+    "stems": ("stems", "*.wav"),
+    "sp404": ("{stem}.sp404/IMPORT", "*.WAV"),
+    "logic": ("{stem}.logic/stems", "*.wav"),
+}
+
+
+def remove_stale(out: Path, stem: str, kinds: list[str], written: set[Path]) -> None:
+    """After a build, the files in the render's own folders that this build did not write."""
+    for kind in kinds:
+        if kind in OWNED_FOLDERS:
+            folder, pattern = OWNED_FOLDERS[kind]
+            for path in (out / folder.format(stem=stem)).glob(pattern):
+                if path not in written and path.is_file():
+                    path.unlink()

@@ -32,6 +32,7 @@ Array = np.ndarray
 AUDIO_KINDS = ("audio", "stems", "sp404")
 WORKERS = 2  # the numpy and pedalboard work releases the GIL, so parts render side by side
 BLOCK = 1 << 18  # frames: 5.5 s
+SOUNDFONT_GAIN = 1.0  # FluidSynth's gain: a GM part then sits at the level of the embedded voices
 STEM_LIMIT = 0.999  # stems are written in fixed point: a louder sample is clipped, never wrapped
 
 
@@ -142,7 +143,7 @@ def render_audio(score: Score, folder: Path, stem: str, kinds: set[str], options
     rack, plans = _voices(score, block_starts, options, result)
     part_pool, bus_pool, ahead = (ThreadPoolExecutor(max_workers=n) for n in (WORKERS, WORKERS, 1))
     mixer = Mixer(score, kick_starts(score, plans), "stems" in kinds or "logic" in kinds, bus_pool)
-    buffer = np.zeros((total, 2), dtype=np.float32)
+    buffer = np.zeros((total, 2), dtype=np.float32) if kinds & {"audio", "sp404"} else None
     bounds = zip(block_starts, [*block_starts[1:], total], strict=True)
     spans = [(block, int(begin), int(end)) for block, (begin, end) in enumerate(bounds) if end > begin]
 
@@ -151,7 +152,9 @@ def render_audio(score: Score, folder: Path, stem: str, kinds: set[str], options
         return _render_block(plans, rack, mixer, part_pool, block_places[block], block, begin, end - begin)
 
     progress = _Progress(options.progress, len(spans))  # a step per block: a scene is a few blocks
+    names = _StemNames()
     with ExitStack() as files:
+        files.callback(progress.close)  # also when the render fails: the terminal gets its cursor back
         for pool in (part_pool, bus_pool, ahead):
             files.enter_context(pool)
         stems: dict[str, soundfile.SoundFile] = {}
@@ -163,10 +166,11 @@ def render_audio(score: Score, folder: Path, stem: str, kinds: set[str], options
                 pending = ahead.submit(voiced, spans[index + 1])
             scene, phrase = block_places[block]
             mix, stem_blocks = mixer.process(scene, phrase, parts, _tempo(score, scene))
-            buffer[begin:end] = mix.T
+            if buffer is not None:
+                buffer[begin:end] = mix.T
             for name, audio in stem_blocks.items():
                 if name not in stems:
-                    path = folder / "stems" / f"{_file_name(name)}.wav"
+                    path = folder / "stems" / names.file(name)
                     path.parent.mkdir(parents=True, exist_ok=True)
                     stems[name] = files.enter_context(
                         soundfile.SoundFile(path, "w", RATE, 2, subtype="PCM_24", format="WAV")
@@ -175,13 +179,16 @@ def render_audio(score: Score, folder: Path, stem: str, kinds: set[str], options
                     result.files[f"stems/{path.name}"] = path
                 stems[name].write(np.clip(audio, -STEM_LIMIT, STEM_LIMIT).T)
             progress.advance(scene.id if scene else "tail")  # type: ignore[union-attr]
-        progress.close()
     if rack is not None:
         rack.close()
     rendered = time.perf_counter()
+    report: dict[str, object] = {"seconds": round(song_end / RATE, 3)}
+    if buffer is None:  # only stems were asked for: nothing to master
+        result.report = report
+        return result
     mastered, figures = master(buffer)
     del buffer
-    report = {"seconds": round(song_end / RATE, 3), **figures.as_dict()}
+    report.update(figures.as_dict())
     if "audio" in kinds:
         wav = folder / f"{stem}.wav"
         soundfile.write(wav, mastered, RATE, subtype="PCM_24", format="WAV")
@@ -237,7 +244,7 @@ def _voices(score: Score, block_starts: Array, options: AudioOptions, result: Au
                 if rack is None:
                     from harmonlang.runtime.soundfont import SoundFontRack
 
-                    rack = SoundFontRack(options.soundfont, parts=in_rack)
+                    rack = SoundFontRack(options.soundfont, parts=in_rack, gain=SOUNDFONT_GAIN)
                 rack.add_part(_rack_key(part.name, route), gm_program(score, part, route), _is_drums(score, route))
                 voices[route] = None
             else:
@@ -282,7 +289,7 @@ def _render_block(
         for route, voice in plan.voices.items():
             if voice is None:  # in mono, like every voice: the mixer pans it, the reverb widens it
                 stereo = from_rack[_rack_key(plan.name, route)]
-                sounds.append(((stereo[:, 0] + stereo[:, 1]) * 0.5)[None, :])
+                sounds.append((stereo[:, 0] + stereo[:, 1])[None, :])
             else:
                 sounds.append(voice.block(plan.notes[block].get(route, []), start, length))
         audio = sounds[0] if len(sounds) == 1 else _sum(sounds)
@@ -306,9 +313,21 @@ def _sum(sounds: list[Array]) -> Array:
     return total
 
 
-def _file_name(name: str) -> str:
-    """A stem's file name: the part's name with anything a file system might refuse replaced."""
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip(".") or "part"
+class _StemNames:
+    """Each stem's file name: the part's name with anything a file system might refuse replaced, made unique
+    (`lead'` and `lead_` are two parts, and a part may be called `return-reverb`)."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+
+    def file(self, name: str) -> str:
+        base = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip(".") or "part"
+        candidate, number = base, 1
+        while candidate.lower() in self.taken:  # file systems that ignore case would merge them too
+            number += 1
+            candidate = f"{base}-{number}"
+        self.taken.add(candidate.lower())
+        return f"{candidate}.wav"
 
 
 def _sp404(score: Score, plans: list[PartPlan], mastered: Array, folder: Path, result: AudioResult) -> dict[str, Path]:

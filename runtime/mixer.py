@@ -81,9 +81,10 @@ def distortion_bus(score: Score) -> pb.Pedalboard:
     return pb.Pedalboard(
         [
             pb.HighpassFilter(cutoff_frequency_hz=100),
-            pb.Gain(gain_db=24),
+            pb.Gain(gain_db=24),  # the drive: set per scene from its energy
             pb.Clipping(threshold_db=-6),  # the DS-1's diodes clip hard
             pb.LowpassFilter(cutoff_frequency_hz=3800),
+            pb.Gain(gain_db=-24),  # the level knob: the drive taken back, so quiet sends stay quiet
         ]
     )
 
@@ -252,7 +253,7 @@ class Mixer:
             if self.want_stems:
                 stems[part.name] = faded
         for name in self.sends:
-            self._colour_bus(self.buses[name], colour, tempo)
+            self._colour_bus(name, colour, tempo)
         returns = self.pool.map(lambda name: self._through(self.buses[name], "bus:" + name, sends[name]), self.sends)
         for name, wet in zip(self.sends, returns, strict=True):
             if bus_effect(self.score, name) == "reverb":
@@ -264,10 +265,10 @@ class Mixer:
         self._set_bus_compressor(self.character(phrase))
         return self.bus(mix, RATE, reset=False), stems
 
-    @staticmethod
-    def _colour_bus(bus: pb.Pedalboard, colour: Story, tempo: float) -> None:
-        for plugin in bus:
-            if isinstance(plugin, pb.Delay):
-                plugin.delay_seconds = 0.75 * 60 / tempo  # a dotted eighth
-            elif isinstance(plugin, pb.Gain):
-                plugin.gain_db = colour.drive_db
+    def _colour_bus(self, name: str, colour: Story, tempo: float) -> None:
+        bus = self.buses[name]
+        effect = bus_effect(self.score, name)
+        if effect == "delay":
+            bus[1].delay_seconds = 0.75 * 60 / tempo  # a dotted eighth
+        elif effect == "distortion":
+            bus[1].gain_db, bus[4].gain_db = colour.drive_db, -colour.drive_db

@@ -171,21 +171,28 @@ def test_without_fluidsynth_auto_renders_on_the_embedded_synth(tmp_path: Path, m
 
 def test_a_missing_soundfont_is_a_clear_error_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     args = ["build", str(EXAMPLES / "minimal.circle"), "-o", str(tmp_path), "--emit", "audio"]
-    assert main([*args, "--soundfont", str(tmp_path / "nope.sf2")]) == 1
+    assert main([*args, "--soundfont", str(tmp_path / "nope.sf2")]) == 2
     error = capsys.readouterr().err
     assert "error:" in error and "nope.sf2" in error and "Traceback" not in error
     assert main([*args, "--synth", "none"]) == 2
     assert "--synth none" in capsys.readouterr().err
-    assert list(tmp_path.iterdir()) == []
+    assert main([*args, "--synth", "embedded", "--soundfont", str(DEBIAN_SOUNDFONT)]) == 2
+    assert "--soundfont has no use" in capsys.readouterr().err
+    (tmp_path / "stems").write_text("a file where the stems folder goes")
+    assert main([*args, "--emit", "stems"]) == 2
+    assert "stems folder" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["stems"]
 
 
 def test_a_failed_build_keeps_the_earlier_audio_and_leaves_no_staging(tmp_path: Path) -> None:
     args = ["build", str(EXAMPLES / "minimal.circle"), "-o", str(tmp_path), "--synth", "embedded", "-q"]
     assert main([*args, "--emit", "audio"]) == 0
     before = (tmp_path / "minimal.wav").read_bytes()
-    (tmp_path / "stems").write_text("a file where the stems folder goes")
+    (tmp_path / "minimal.master.json").unlink()
+    (tmp_path / "minimal.master.json").mkdir()  # found only when the files are moved into place
     assert main([*args, "--emit", "audio,stems"]) == 1
     assert (tmp_path / "minimal.wav").read_bytes() == before
+    assert not (tmp_path / "stems").exists()
     assert not list(tmp_path.glob(".harmonc-render-*")) and not list(tmp_path.glob(".*.tmp"))
 
 
@@ -209,3 +216,40 @@ def test_the_kick_pumps_the_mix_and_a_phrase_can_squash_the_bus(example_songs: d
         assert mixer.duck(0, 3 * RATE, mixer.character(squashed)) is None  # squashed does not pump
     quiet, loud = story(0.0), story(1.0)
     assert quiet.brightness_db < loud.brightness_db and quiet.reverb_return > loud.reverb_return
+
+
+def test_stems_of_parts_with_clashing_names_get_files_of_their_own() -> None:
+    from harmonlang.runtime.audio import _StemNames
+
+    names = _StemNames()
+    files = [names.file(name) for name in ("lead'", "lead_", "Lead_", "return-reverb", "return-reverb")]
+    assert files == ["lead_.wav", "lead_-2.wav", "Lead_-3.wav", "return-reverb.wav", "return-reverb-2.wav"]
+
+
+def test_a_rebuild_leaves_no_stem_of_a_part_the_song_no_longer_has(tmp_path: Path) -> None:
+    args = ["build", str(EXAMPLES / "minimal.circle"), "-o", str(tmp_path), "--emit", "stems", "--synth", "embedded"]
+    (tmp_path / "stems").mkdir()
+    (tmp_path / "stems" / "renamed-part.wav").write_bytes(b"RIFF")
+    (tmp_path / "stems" / "notes.txt").write_text("the user's own")
+    assert main([*args, "-q"]) == 0
+    names = {p.name for p in (tmp_path / "stems").iterdir()}
+    assert "renamed-part.wav" not in names and "notes.txt" in names and "lead.wav" in names
+    assert not (tmp_path / "minimal.wav").exists()  # stems alone are not mastered into a song file
+
+
+def test_the_pedal_sends_keep_their_own_levels() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from harmonlang.runtime.mixer import Mixer, compressor_bus, story
+
+    score = compile_file(str(EXAMPLES / "digital-dreams.circle")).filled_score  # sends to ds1 and cs3
+    with ThreadPoolExecutor(1) as pool:
+        mixer = Mixer(score, np.zeros(0, dtype=np.int64), False, pool)
+        for name in mixer.sends:
+            mixer._colour_bus(name, story(0.9), 124.0)
+        assert mixer.buses["cs3"][1].gain_db == compressor_bus(score)[1].gain_db  # the CS-3's make-up stays
+        drive, trim = mixer.buses["ds1"][1].gain_db, mixer.buses["ds1"][4].gain_db
+        assert drive > 20 and trim == -drive
+        quiet = np.full((2, RATE), 0.01, dtype=np.float32) * np.sin(np.arange(RATE) / 20, dtype=np.float32)
+        wet = mixer.buses["ds1"](quiet, RATE, reset=True)
+        assert abs(rms_db(wet) - rms_db(quiet)) < 10  # a quiet send comes back near its own level, not 24 dB up
