@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ import numpy as np
 import soundfile
 
 from harmonlang.ir import Phrase, Scene, Score
-from harmonlang.runtime.audio_base import RATE, TAIL_SECONDS, SampleNote, Voice
+from harmonlang.runtime.audio_base import RATE, TAIL_SECONDS, SampleNote, Voice, sample_positions
 from harmonlang.runtime.drum_voices import DrumVoice, sound
 from harmonlang.runtime.mixer import Mixer
 from harmonlang.runtime.pad_voices import PadVoice, pad_sound
@@ -29,7 +28,6 @@ from harmonlang.runtime.timeline import cell_where
 from harmonlang.runtime.voices import Route, Synth, embedded_voice, emulation, gm_program, home_route, plays_soundfont
 
 Array = np.ndarray
-AUDIO_KINDS = ("audio", "stems", "sp404")
 WORKERS = 2  # the numpy and pedalboard work releases the GIL, so parts render side by side
 BLOCK = 1 << 18  # frames: 5.5 s
 SOUNDFONT_GAIN = 1.0  # FluidSynth's gain: a GM part then sits at the level of the embedded voices
@@ -48,16 +46,6 @@ class AudioResult:
     files: dict[str, Path] = field(default_factory=dict)  # output name -> the staged file
     report: dict[str, object] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
-
-
-def sample_positions(score: Score, ticks: Array) -> Array:
-    """Ticks to sample frames from the song's start, through the tempo map (a step function, as in the SMF)."""
-    points = score.tempo_map
-    starts = np.array([p.tick for p in points], dtype=np.float64)
-    per_tick = np.array([60.0 / (p.bpm * score.ppq) for p in points])
-    offsets = np.concatenate([[0.0], np.cumsum(np.diff(starts) * per_tick[:-1])])
-    index = np.maximum(0, np.searchsorted(starts, ticks, side="right") - 1)
-    return np.rint((offsets[index] + (ticks - starts[index]) * per_tick[index]) * RATE).astype(np.int64)
 
 
 @dataclass
@@ -345,4 +333,3 @@ def _sp404(score: Score, plans: list[PartPlan], mastered: Array, folder: Path, r
 
 
 ONE_SHOTS = ("kick", "snare", "clap", "hat", "openhat", "tom", "rim", "cowbell", "crash", "shaker")
-Progress = Callable[[str], None]

@@ -8,12 +8,25 @@ grows with the song's length.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from harmonlang.ir import Score
+
 RATE = 48_000  # every render, stem and sample is 48 kHz
 TAIL_SECONDS = 3.0  # rendered after the last bar, so releases, reverbs and delays ring out
+
+
+def sample_positions(score: Score, ticks: np.ndarray) -> np.ndarray:
+    """Ticks to sample frames from the song's start, through the tempo map (a step function, as in the SMF)."""
+    points = score.tempo_map
+    starts = np.array([p.tick for p in points], dtype=np.float64)
+    per_tick = np.array([60.0 / (p.bpm * score.ppq) for p in points])
+    offsets = np.concatenate([[0.0], np.cumsum(np.diff(starts) * per_tick[:-1])])
+    index = np.maximum(0, np.searchsorted(starts, ticks, side="right") - 1)
+    return np.rint((offsets[index] + (ticks - starts[index]) * per_tick[index]) * RATE).astype(np.int64)
 
 
 @dataclass(frozen=True)

@@ -113,11 +113,9 @@ class PadVoice(CarryVoice):
     def __init__(self, bank: str, tonic: int) -> None:
         super().__init__()
         self.bank, self.tonic = bank, tonic
-        self.played: set[int] = set()
 
     def note_sound(self, note: SampleNote) -> Array:
         pad = note.pitch - FIRST_PAD_NOTE + 1
         if not 1 <= pad <= 16:
             return np.zeros(0, dtype=np.float32)
-        self.played.add(pad)
         return pad_sound(self.bank, pad, self.tonic) * dsp.velocity_gain(note.velocity)

@@ -2,8 +2,9 @@
 
 One FluidSynth synth plays every part, each on its own MIDI channel. With `synth.audio-groups` equal to the channel
 count, FluidSynth mixes MIDI channel i into stereo pair i only, and `fluid_synth_process` hands the pairs back
-separately: stems for the mixer, with the SoundFont in memory once. The synth has 16 channels; a 17th part (33rd, ...)
-rebuilds it with 16 more, which is only possible before the first block. `MAX_PARTS` is FluidSynth's limit; beyond it
+separately: stems for the mixer, with the SoundFont in memory once. The synth gets as many outputs as the parts it is
+told to expect (16 by default); a part beyond them rebuilds it with 16 more, which is only possible before the first
+block. `MAX_PARTS` is FluidSynth's limit; beyond it
 `add_part` raises SoundFontError. FluidSynth's reverb and chorus are off: the mixer adds the effects.
 
 FluidSynth starts and ends notes on its own 64-sample grid (1.3 ms at 48 kHz): an event at sample t sounds from the

@@ -21,7 +21,7 @@ import numpy as np
 import soundfile as sf
 
 from harmonlang.ir import Score
-from harmonlang.runtime.audio_base import RATE
+from harmonlang.runtime.audio_base import RATE, sample_positions
 from harmonlang.runtime.timeline import PHRASE_WORDS, Timeline, part_routes
 
 BANKS = "ABCDEFGHIJ"
@@ -99,9 +99,10 @@ def sp404_part_banks(score: Score) -> dict[str, list[str]]:
 
 def _loop(timeline: Timeline, tag: str, what: str, bars: int, tempo: float, start: int, end: int) -> PadSource:
     """A cut of the master from tick `start` to tick `end`, at the exact samples the render put them."""
-    begin, finish = timeline.seconds(start), timeline.seconds(end)
-    mean = (end - start) / timeline.ppq * 60 / (finish - begin) if finish > begin else tempo
-    return PadSource(tag, what, bars, tempo, mean, span=(round(begin * RATE), round(finish * RATE)))
+    first, last = (int(x) for x in sample_positions(timeline.score, np.array([start, end], dtype=np.int64)))
+    seconds = (last - first) / RATE
+    mean = (end - start) / timeline.ppq * 60 / seconds if seconds > 0 else tempo
+    return PadSource(tag, what, bars, tempo, mean, span=(first, last))
 
 
 def _act_sections(score: Score, timeline: Timeline) -> list[tuple[str, list[PadSource], bool]]:

@@ -16,7 +16,6 @@ from harmonlang.runtime.pad_voices import PadVoice
 from harmonlang.runtime.synth_voices import SynthVoice, gm_recipe
 
 Synth = Literal["auto", "embedded", "soundfont"]
-SYNTHS: tuple[Synth, ...] = ("auto", "embedded", "soundfont")
 GM_DRUM_CHANNEL = 10
 
 # (device, output) -> the emulation; `*` matches any output of the device.
