@@ -18,8 +18,8 @@ from support import EXAMPLES
 from harmonlang.cli import main
 from harmonlang.compiler import compile_file
 from harmonlang.ir import Score
-from harmonlang.runtime.audio import AudioOptions, render_audio, sample_positions
-from harmonlang.runtime.audio_base import RATE
+from harmonlang.runtime.audio import AudioOptions, render_audio
+from harmonlang.runtime.audio_base import RATE, sample_positions
 from harmonlang.runtime.soundfont import DEBIAN_SOUNDFONT
 
 # Genres from 102 to 132 BPM. librosa's tempo prior centres on 120 BPM, so it hears hip-hop (90) and reggae (74)
@@ -253,3 +253,17 @@ def test_the_pedal_sends_keep_their_own_levels() -> None:
         quiet = np.full((2, RATE), 0.01, dtype=np.float32) * np.sin(np.arange(RATE) / 20, dtype=np.float32)
         wet = mixer.buses["ds1"](quiet, RATE, reset=True)
         assert abs(rms_db(wet) - rms_db(quiet)) < 10  # a quiet send comes back near its own level, not 24 dB up
+
+
+def test_a_part_the_song_moves_to_another_device_plays_that_devices_voice(example_songs: dict[str, Score]) -> None:
+    from harmonlang.runtime.synth_voices import RECIPES, SynthVoice
+    from harmonlang.runtime.timeline import part_routes
+    from harmonlang.runtime.voices import Route, embedded_voice, emulation
+
+    score = example_songs["digital-dreams"]  # its lead goes from the S-1 to GM strings and back
+    index = next(i for i, p in enumerate(score.parts) if p.name == "lead")
+    routes = [Route(r.device, r.output, r.channel, r.program) for r in part_routes(score, index)]
+    assert [emulation(score, route) for route in routes] == ["poly", "gm", "poly"]
+    voices = [embedded_voice(score, score.parts[index], route) for route in routes]
+    assert all(isinstance(v, SynthVoice) for v in voices)
+    assert voices[0].recipe is RECIPES["poly"] and voices[1].recipe is not RECIPES["poly"]  # type: ignore[attr-defined]
