@@ -203,13 +203,8 @@ def _compile_for_output(args: argparse.Namespace) -> tuple[CompileResult, Path, 
 
 
 def command_build(args: argparse.Namespace) -> int:
-    kinds = list(dict.fromkeys(k.strip() for k in args.emit.split(",") if k.strip()))
-    unknown = [k for k in kinds if k not in EMITTERS]
-    if unknown or not kinds:
-        print(
-            f"harmonc: error: unknown --emit kind {', '.join(unknown) or '(none)'}; choose from {', '.join(EMITTERS)}",
-            file=sys.stderr,
-        )
+    kinds = parse_kinds(args.emit)
+    if kinds is None:
         return EXIT_USAGE
     from harmonlang import cli_audio
 
@@ -222,13 +217,35 @@ def command_build(args: argparse.Namespace) -> int:
     if isinstance(loaded, int):
         return loaded
     result, out, stem = loaded
+    return emit_outputs(result, out, stem, kinds, audio_options, args.quiet)
+
+
+def parse_kinds(text: str) -> list[str] | None:
+    """The `--emit` kinds, in order; None (after saying why) when one is unknown."""
+    kinds = list(dict.fromkeys(k.strip() for k in text.split(",") if k.strip()))
+    unknown = [k for k in kinds if k not in EMITTERS]
+    if unknown or not kinds:
+        print(
+            f"harmonc: error: unknown --emit kind {', '.join(unknown) or '(none)'}; choose from {', '.join(EMITTERS)}",
+            file=sys.stderr,
+        )
+        return None
+    return kinds
+
+
+def emit_outputs(
+    result: CompileResult, out: Path, stem: str, kinds: list[str], audio_options: Any, quiet: bool, freeze: bool = True
+) -> int:
+    """Render every kind, then write them all atomically: a failure part-way writes nothing at all."""
+    from harmonlang import cli_audio
     from harmonlang.output import write_all_atomic
 
     if set(kinds) - UNFILLED_KINDS:
         result.filled_score  # noqa: B018 - fill and validate once, before the writers share it
-    # The song's objects live until harmonc exits: moved out of the collector's reach, they are not walked
-    # again by every collection the writers' many small allocations set off.
-    gc.freeze()
+    if freeze:
+        # The song's objects live until harmonc exits: moved out of the collector's reach, they are not walked
+        # again by every collection the writers' many small allocations set off.
+        gc.freeze()
     staging, figures = None, None
     try:
         if audio_options is not None:
@@ -239,7 +256,6 @@ def command_build(args: argparse.Namespace) -> int:
             except cli_audio.AudioRefused as refusal:
                 print(f"harmonc: error: {refusal}", file=sys.stderr)
                 return EXIT_ERRORS
-        # Render everything first, so a failure part-way writes nothing at all.
         rendered: dict[Path, Blob] = {}
         targets = []
         for kind in kinds:
@@ -259,7 +275,7 @@ def command_build(args: argparse.Namespace) -> int:
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
-    if not args.quiet:
+    if not quiet:
         print(f"built {_summary(result)}")
         if figures is not None and "integrated_lufs" in figures:
             print(f"  {cli_audio.summary(figures)}")
@@ -363,6 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_fill_options(report)
     report.set_defaults(run=command_report)
     add_story_commands(commands)
+    from harmonlang.cli_live import add_live_commands
+
+    add_live_commands(commands)
     schema = commands.add_parser("schema", help="print the Score IR's JSON Schema")
     schema.add_argument("-o", "--output", metavar="FILE", help="write to a file instead")
     schema.add_argument("--messages", action="store_true", help="the agents' message schema instead")

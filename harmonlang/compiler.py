@@ -72,6 +72,13 @@ class CompileResult:
             self._filled_score = Score.model_validate(self.filled)
         return self._filled_score
 
+    def adopt_fill(self, filled: dict[str, Any], score: Score) -> None:
+        """Take a fill made elsewhere (the incremental builder's, from its caches) as this result's own.
+
+        The caller vouches that `filled` equals what `filled` would compute and `score` its validation.
+        """
+        self._filled, self._filled_score = filled, score
+
 
 class CompileFailure(Exception):
     def __init__(self, diagnostics: list[Diagnostic], sources: SourceCache) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from harmonlang.agents import acts, critic
+from harmonlang.agents.arrange import _add_cells as add_cells
 from harmonlang.agents.arrange import complete_parts
 from harmonlang.agents.context import MELODY_ROLES, SceneView, derive_seed, scene_view
 from harmonlang.agents.melody import theme_for
@@ -25,12 +26,18 @@ DEFAULT_CANDIDATES = 3
 
 
 class FillCache:
-    """Filled scenes by the hash of everything they were made from (bounded, least recent out)."""
+    """Filled scenes by the hash of everything they were made from (bounded, least recent out).
+
+    After each `fill` through it, `keys` holds every scene's key in order and `refilled` the ids of the
+    scenes composed anew (the misses), so a caller can tell what changed without diffing the scores.
+    """
 
     def __init__(self, size: int = 512) -> None:
         self.size = size
         self.scenes: OrderedDict[str, bytes] = OrderedDict()
         self.hits = self.misses = 0
+        self.keys: list[str] = []
+        self.refilled: list[str] = []
 
     def get(self, key: str) -> dict[str, Any] | None:
         data = self.scenes.get(key)
@@ -55,11 +62,16 @@ def fill(
     cache: FillCache | None = None,
 ) -> dict[str, Any]:
     """The filled score: every hole composed, or rested by the arrangement, with provenance."""
-    score = orjson.loads(orjson.dumps(ir))
+    # Only the header is copied up front: a scene is copied (and given cells for the added parts) when the
+    # agents compose it, so a cached scene, keyed by the IR's own, costs neither. Nothing returned shares
+    # an object with `ir`.
+    score = orjson.loads(orjson.dumps({**ir, "scenes": []}))
     if seed is not None:
         score["seed"] = seed
     seed = score["seed"]
-    complete_parts(score)
+    added = complete_parts(score)
+    added_parts = [part for part in score["parts"] if part["name"] in added]
+    score["scenes"] = list(ir["scenes"])  # read here, replaced scene by scene, never changed in place
     themes = {role: theme_for(score, role, seed) for role in MELODY_ROLES}
     for theme in themes.values():
         if theme["by"] == "agent":
@@ -69,21 +81,39 @@ def fill(
                 "events": [list(e) for e in theme["events"]],
                 "by": "agent",
             }
+    # The parts after completion are in `shared`, and they decide the cells completion adds to a scene.
     shared = _digest(score["parts"], score["style"], score["materials"], score["home_key"], candidates)
     reseed = reseed or {}
+    if cache is not None:
+        cache.keys, cache.refilled = [], []
     for index in range(len(score["scenes"])):
         scene = score["scenes"][index]
         scene_seed = derive_seed(seed, scene["id"], reseed.get(scene["id"], 0))
         view = scene_view(score, index, themes)
-        key = _digest(shared, scene, str(view.next_key), [str(k) for k in view.previous_keys], scene_seed)
+        # Everything of its neighbours the agents read: the next scene's first key and main key (the
+        # harmony agent's pivot aims at the latter), and the keys heard before.
+        near = [str(view.next_key), str(view.next_home), [str(k) for k in view.previous_keys]]
+        key = _digest(shared, scene, near, scene_seed)
         cached = cache.get(key) if cache is not None else None
         if cached is None:
-            cached = fill_scene(view, scene_seed, candidates)
+            score["scenes"][index] = _completed(scene, added_parts)
+            cached = fill_scene(scene_view(score, index, themes), scene_seed, candidates)
             if cache is not None:
                 cache.put(key, cached)
+                cache.refilled.append(scene["id"])
+        if cache is not None:
+            cache.keys.append(key)
         score["scenes"][index] = cached
     score["filled"] = True
     return score
+
+
+def _completed(scene: dict[str, Any], added_parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """A copy of an IR scene with the cells of the parts the arrangement added, as `complete_parts` adds them."""
+    alone = {"scenes": [orjson.loads(orjson.dumps(scene))]}
+    for part in added_parts:
+        add_cells(alone, part)
+    return alone["scenes"][0]
 
 
 def fill_scene(view: SceneView, scene_seed: int, candidates: int) -> dict[str, Any]:
