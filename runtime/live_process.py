@@ -65,8 +65,6 @@ def _serve(conn: Connection, api: str | None, options: PlayOptions) -> None:
                 say("ok", None)
             elif command == "swap":
                 player.swap(payload)
-            elif command == "state":
-                say("state", player.state)
             elif command == "stop":
                 break
     except PortError as error:
