@@ -35,13 +35,14 @@ class RebuildStats:
 class IncrementalBuilder:
     """Compiles, fills and validates a song, reusing every scene the last builds already made.
 
-    Successive results share the `Scene` models of the scenes an edit left alone: treat `filled_score` as
-    read-only (every writer does), or a change made to one result shows in the next.
+    Successive results share the `Scene` models and the filled scene dicts of the scenes an edit left alone:
+    treat `filled` and `filled_score` as read-only (every writer does), or a change made to one result
+    shows in the next.
     """
 
     def __init__(self, seed: int | None = None, reseed: dict[str, int] | None = None, genre: str | None = None) -> None:
         self.seed, self.reseed, self.genre = seed, dict(reseed or {}), genre
-        self.fills = FillCache(CACHE_SIZE)
+        self.fills = FillCache(CACHE_SIZE, shared=True)  # results are read-only, as said above
         # Validated scenes by their fill key: the hash of everything the agents made the scene from. Fill
         # is deterministic, so one key always gives the same filled scene, and hashing the filled scene
         # itself (a megabyte for 48 scenes) would cost more than the whole validation it saves.

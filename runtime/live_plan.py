@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from harmonlang.ir import Score
-from harmonlang.runtime.midi import part_events
-from harmonlang.runtime.timeline import Timeline, cell_where, part_notes, playable
+from harmonlang.runtime.midi import part_track
+from harmonlang.runtime.timeline import Timeline, cell_where
 
 CLOCKS_PER_QUARTER = 24
 SIXTEENTHS_PER_QUARTER = 4
 NOTE_ON, NOTE_OFF = 0x90, 0x80
-ORDER_CONTROL_MAX = 1  # part_events orders: 0 program, 1 controller, 2 note off, 3 note on
+ORDER_CONTROL_MAX = 1  # part_track orders: 0 program, 1 controller, 2 note off, 3 note on
 SWAP_POINTS = ("bar", "phrase", "scene")
 
 
@@ -140,18 +140,18 @@ def build_performance(score: Score, ports: dict[str, str] | None = None) -> Perf
                     patterns[pattern].append(where[0])
             return pattern
 
-        for tick, order, message in part_events(score, index):
-            if order <= ORDER_CONTROL_MAX:
-                pattern = pattern_at(tick)
-                if pattern is not None:
-                    rows.append((tick, order, pattern, message))
-        for note in playable(part_notes(score, index)):
-            pattern = pattern_at(note.tick)  # the Note Off goes where its Note On went
+        track = part_track(score, index)
+        for tick, order, message in track.controls:
+            pattern = pattern_at(tick)
+            if pattern is not None:
+                rows.append((tick, order, pattern, message))
+        for tick, pitch, dur, velocity, channel in track.notes.tolist():
+            pattern = pattern_at(tick)  # the Note Off goes where its Note On went
             if pattern is None:
                 unrouted.add(part.name)
                 continue
-            rows.append((note.tick, 3, pattern, bytes((NOTE_ON | note.channel - 1, note.pitch, note.velocity))))
-            rows.append((note.tick + note.dur, 2, pattern, bytes((NOTE_OFF | note.channel - 1, note.pitch, 0))))
+            rows.append((tick, 3, pattern, bytes((NOTE_ON | channel - 1, pitch, velocity))))
+            rows.append((tick + dur, 2, pattern, bytes((NOTE_OFF | channel - 1, pitch, 0))))
     source = None
     if score.clock.role == "follow" and score.clock.source:
         device = score.devices.get(score.clock.source)

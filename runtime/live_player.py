@@ -13,21 +13,20 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from harmonlang.runtime.live_plan import NOTE_OFF, NOTE_ON, Performance, song_position
 from harmonlang.runtime.live_ports import OutPort, Ports, panic_messages
+from harmonlang.runtime.live_time import Timebase, WallTime, open_timebase
 
 CLOCK, START, CONTINUE, STOP, SONG_POSITION = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
 LEAD_SECONDS = 0.2  # from pressing play to the first beat: time to send the start messages first
 START_AHEAD_SECONDS = 0.005  # Start and Song Position Pointer go this long before the first clock
-SPIN_SECONDS = 0.0015  # the last stretch before a send is spun, not slept: sleeps overshoot
 FOLLOW_INTERVALS = 12  # clocks averaged for the follower's tempo: half a beat
 NEVER = float("inf")
-REALTIME_PRIORITY = 5  # JACK's own threads run at 10 and above
+REALTIME_PRIORITY = 2  # below JACK: its server thread runs at 10, its clients' process threads at 5
 
 
 def _realtime_priority() -> None:
@@ -54,7 +53,7 @@ class Swap:
     new_tick: int
     bar: int  # the bar of the new score it landed on, counted from 1
     scene: str | None
-    at: float  # perf_counter time
+    at: float  # on the player's timebase (seconds)
 
 
 @dataclass
@@ -69,11 +68,13 @@ class _Planned:
 class PlayerState:
     clocks: int = 0
     swaps: list[Swap] = field(default_factory=list)
-    started: float | None = None  # perf_counter time of the first beat
-    stopped: float | None = None  # perf_counter time playing stopped
+    # On the player's timebase, in seconds: the system clock, or the JACK server's frames when it plays
+    # through JACK as clock master (so "time played" is the audio's own).
+    started: float | None = None  # the first beat
+    stopped: float | None = None  # when playing stopped
 
     def summary(self) -> str:
-        played = (self.stopped or time.perf_counter()) - self.started if self.started is not None else 0.0
+        played = self.stopped - self.started if self.started is not None and self.stopped is not None else 0.0
         return f"after {self.clocks} clocks in {played:.3f} s"
 
 
@@ -94,6 +95,7 @@ class Player:
         self.error: BaseException | None = None
         self._active: set[tuple[OutPort, int, int]] = set()
         self._planned: _Planned | None = None
+        self.timebase: Timebase = WallTime()
 
     # ---- the public side: called from other threads ---------------------------------------------------
 
@@ -179,12 +181,15 @@ class Player:
         self.index = perf.first_index(start)
         self.last_tick = start - 1
         self.following = self.role == "follow"
+        if not self.following and self.ports.jack:  # a follower times itself by the clock coming in
+            self.timebase = open_timebase(True, self.log)
+            self.log(f"timing by {self.timebase.name}")
         self.clocked = self._clock_ports(perf, self.out) if self.role == "master" else []
         self.running, self.position = not self.following, start
         self.follow_start = start
         self.clock_tick, self.clock_time, self.last_clock = start, 0.0, None
         self.intervals: deque[float] = deque(maxlen=FOLLOW_INTERVALS)
-        self.anchor_tick, self.anchor_time = start, time.perf_counter() + LEAD_SECONDS
+        self.anchor_tick, self.anchor_time = start, self.timebase.now() + LEAD_SECONDS
         self.next_clock = start if self.clocked else NEVER
         self._send_chase(perf, self.out, start)
         if self.following:
@@ -199,13 +204,14 @@ class Player:
         self.state.started = self.anchor_time
 
     def _end(self) -> None:
-        self.state.stopped = time.perf_counter()
+        self.state.stopped = self.timebase.now()
         for port, _ in getattr(self, "clocked", []):
             port.send([STOP])
         self._notes_off()
         for port in self.ports.opened():
             for message in panic_messages():
                 port.send(message)
+        self.timebase.close()
 
     def _loop_range(self, perf: Performance) -> tuple[int, int] | None:
         scenes = [perf.scene(scene_id) for scene_id in self.loop or []]
@@ -242,18 +248,7 @@ class Player:
 
     def _sleep_until(self, deadline: float) -> bool:
         """Wait for a send time; False when a command came first (the caller looks again)."""
-        while True:
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
-                return True
-            if self._wake.is_set():
-                self._wake.clear()
-                return False
-            if remaining > SPIN_SECONDS:
-                self._wake.wait(remaining - SPIN_SECONDS)
-            else:
-                while time.perf_counter() < deadline:
-                    time.sleep(0)  # gives the GIL to the MIDI input thread, then looks again
+        return self.timebase.wait(deadline, self._wake)
 
     def _next_item(self) -> tuple[float, str]:
         """The next thing due, in tick order: a jump (swap, loop or end) first, then clock, then messages."""

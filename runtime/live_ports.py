@@ -128,6 +128,11 @@ class Ports:
         self._stop = threading.Event()
         self._monitor: threading.Thread | None = None
 
+    @property
+    def jack(self) -> bool:
+        """Whether the ports are JACK's (chosen, or what `auto` found)."""
+        return self._probe.get_current_api() == _rtmidi().API_UNIX_JACK
+
     def names(self) -> list[str]:
         return list(self._probe.get_ports())
 

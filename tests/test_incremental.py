@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from support import METERS_SONG
 
 from harmonlang.compiler import CompileFailure, CompileResult, compile_file
 from harmonlang.incremental import IncrementalBuilder
 from harmonlang.ir import Score
-from harmonlang.runtime.midi import NOTE_OFF, NOTE_ON, midi_bytes, part_events
-from harmonlang.runtime.timeline import part_notes, playable
+from harmonlang.runtime.midi import NOTE_OFF, NOTE_ON, PartTrack, _encode, midi_bytes, part_events, playable_notes
+from harmonlang.runtime.timeline import Note, part_notes, playable
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DREAMS = (EXAMPLES / "digital-dreams.circle").read_text(encoding="utf-8")
@@ -176,3 +179,40 @@ def test_overlapping_and_rerouted_notes_match_the_timeline(tmp_path: Path) -> No
     second["cells"][0]["events"] = [[second["start"], 480, 67, 50], *second["cells"][0].get("events", [])]
     second["cells"][0]["channel"] = 9  # a level moved elsewhere: its notes play on that channel
     assert_timeline_notes(Score.model_validate(filled))
+
+
+# Crowded notes: few keys and ticks, so strikes coincide, overlap and re-strike while sounding (and a few
+# far-off ones, for deltas of three and four bytes).
+NOTES = st.lists(
+    st.tuples(
+        st.one_of(st.integers(0, 12).map(lambda n: n * 120), st.sampled_from([20_000, 3_000_000])),
+        st.integers(60, 62),
+        st.integers(1, 6).map(lambda n: n * 100),
+        st.integers(1, 127),
+        st.integers(1, 2),
+    ),
+    max_size=40,
+)
+
+
+@given(NOTES)
+def test_the_vectorized_notes_match_the_timeline_one_note_at_a_time(notes: list[tuple[int, ...]]) -> None:
+    ordered = sorted(
+        (Note(tick, dur, pitch, velocity, channel) for tick, pitch, dur, velocity, channel in notes),
+        key=lambda n: (n.tick, n.pitch, n.dur),
+    )
+    expected = [(n.tick, n.pitch, n.dur, n.velocity, n.channel) for n in playable(ordered)]
+    array = np.array(notes, dtype=np.int64).reshape(-1, 5)
+    assert [tuple(row) for row in playable_notes(array).tolist()] == expected
+
+
+@given(NOTES, st.lists(st.tuples(st.integers(0, 1500), st.integers(0, 1), st.integers(0, 127)), max_size=6))
+def test_the_vectorized_track_encodes_as_the_event_loop_does(
+    notes: list[tuple[int, ...]], controls: list[tuple[int, int, int]]
+) -> None:
+    array = np.array(notes, dtype=np.int64).reshape(-1, 5)
+    made = [
+        (tick, order, bytes((0xB0, 7, value)) if order else bytes((0xC0, value))) for tick, order, value in controls
+    ]
+    track = PartTrack(made, playable_notes(array))
+    assert _encode(track) == _encode(track.events())

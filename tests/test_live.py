@@ -126,6 +126,13 @@ def test_play_sends_position_start_and_clock_before_the_scenes_notes(
         at = ticks[clock] + (ticks[clock + 1] - ticks[clock]) * part / perf.clock_step
         nearest = min(abs(frame - at) for frame, ch, n in got if (ch, n) == (channel, note))
         assert nearest / RATE <= 0.003, (tick, channel, note, nearest)
+    # Timed by the server's frame clock, each clock lands in the JACK cycle its time falls in (rtmidi writes
+    # at a cycle's first frame): on the ideal grid to within a period or two, with no drift. Timed by the
+    # system clock, the dummy driver's cycles wander against it by milliseconds within seconds.
+    assert "timing by the JACK server's frame clock" in run.output()
+    ideal = [ticks[0] + (perf.seconds(start + k * perf.clock_step) - perf.seconds(start)) * RATE for k in range(192)]
+    off = sorted(abs(frame - at) for frame, at in zip(ticks, ideal, strict=False))
+    assert off[len(off) * 95 // 100] <= 2 * PERIOD_SECONDS * RATE, off[-10:]
 
 
 def test_ctrl_c_sends_stop_and_all_notes_off_to_every_device(jack_server: str, harmonc: list[Harmonc]) -> None:
