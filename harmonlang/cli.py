@@ -382,6 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
     from harmonlang.cli_live import add_live_commands
 
     add_live_commands(commands)
+    from harmonlang.cli_editor import add_editor_commands
+
+    add_editor_commands(commands)
     schema = commands.add_parser("schema", help="print the Score IR's JSON Schema")
     schema.add_argument("-o", "--output", metavar="FILE", help="write to a file instead")
     schema.add_argument("--messages", action="store_true", help="the agents' message schema instead")
