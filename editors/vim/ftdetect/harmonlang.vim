@@ -1,0 +1,2 @@
+" HarmonLang songs: *.circle files.
+autocmd BufNewFile,BufRead *.circle setfiletype harmonlang

@@ -1,0 +1,536 @@
+"""The language server (`harmonc lsp`), driven over stdio by a real LSP client (pytest-lsp).
+
+One server process serves the whole module; each test opens its own documents (the examples, or
+songs written to a temporary folder) and checks what the server says against the compiler itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pygls.protocol import default_converter
+from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+
+from harmonlang.compiler import CompileFailure, compile_file
+from harmonlang.fmt import format_source
+from harmonlang.resolve import stdlib_names
+
+ON_SERVER = pytest.mark.asyncio(loop_scope="module")  # the tests that talk to the one server of this module
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+SONG = EXAMPLES / "digital-dreams.circle"
+WAIT_S = 60.0  # generous: the machine may be busy; the server answers in well under a second
+
+
+def make_client() -> LanguageClient:
+    """pytest-lsp's client, keeping every publishDiagnostics (not only the latest per document)."""
+    client = LanguageClient(converter_factory=default_converter)
+    client.published = []  # type: ignore[attr-defined]
+
+    def publish(client: LanguageClient, params: types.PublishDiagnosticsParams) -> None:
+        client.diagnostics[params.uri] = params.diagnostics
+        client.published.append(params)  # type: ignore[attr-defined]
+
+    register_lsp_features(client, {**DEFAULT_CLIENT_FEATURES, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: publish})
+    return client
+
+
+@pytest_lsp.fixture(
+    scope="module",
+    config=ClientServerConfig(
+        server_command=[sys.executable, "-m", "harmonlang", "lsp"],
+        client_factory=make_client,
+        server_env={**os.environ, "HARMONLANG_CACHE_DIR": "off"},
+    ),
+)
+async def client(lsp_client: LanguageClient) -> Any:
+    capabilities = types.ClientCapabilities(
+        text_document=types.TextDocumentClientCapabilities(
+            publish_diagnostics=types.PublishDiagnosticsClientCapabilities(
+                version_support=True, related_information=True
+            ),
+            hover=types.HoverClientCapabilities(content_format=[types.MarkupKind.Markdown]),
+        )
+    )
+    await lsp_client.initialize_session(types.InitializeParams(capabilities=capabilities))
+    yield
+    await lsp_client.shutdown_session()
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+
+VERSIONS: dict[str, int] = {}
+SEEN_FROM: dict[str, int] = {}  # where each document's publications start in the history (since its last open)
+
+
+async def published(client: LanguageClient, uri: str, version: int | None) -> types.PublishDiagnosticsParams:
+    """The diagnostics the server published for one version of a document (waiting for them)."""
+    deadline = asyncio.get_running_loop().time() + WAIT_S
+    while asyncio.get_running_loop().time() < deadline:
+        for params in client.published[SEEN_FROM.get(uri, 0) :]:  # type: ignore[attr-defined]
+            if params.uri == uri and params.version == version:
+                return params
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"no diagnostics for {uri} version {version}")
+
+
+def open_doc(client: LanguageClient, path: Path, text: str | None = None) -> tuple[str, str]:
+    uri = path.as_uri()
+    text = path.read_text(encoding="utf-8") if text is None else text
+    VERSIONS[uri] = 1
+    SEEN_FROM[uri] = len(client.published)  # type: ignore[attr-defined]
+    item = types.TextDocumentItem(uri=uri, language_id="harmon", version=1, text=text)
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=item))
+    return uri, text
+
+
+def change(client: LanguageClient, uri: str, text: str) -> int:
+    VERSIONS[uri] += 1
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=VERSIONS[uri]),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+    return VERSIONS[uri]
+
+
+def close(client: LanguageClient, uri: str) -> None:
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+
+
+def where(text: str, pattern: str, group: int = 0) -> types.Position:
+    """The position of a regex match (or of one of its groups) in a text."""
+    match = re.search(pattern, text, re.M)
+    assert match is not None, pattern
+    offset = match.start(group)
+    line = text.count("\n", 0, offset)
+    return types.Position(line=line, character=offset - (text.rfind("\n", 0, offset) + 1))
+
+
+def span_range(span: Any) -> tuple[int, int, int, int]:
+    return span.line - 1, span.col - 1, span.end_line - 1, span.end_col - 1
+
+
+def as_tuple(range_: types.Range) -> tuple[int, int, int, int]:
+    return range_.start.line, range_.start.character, range_.end.line, range_.end.character
+
+
+def expected_message(diagnostic: Any) -> str:
+    return diagnostic.message + (f"\nhint: {diagnostic.hint}" if diagnostic.hint else "")
+
+
+def clock(ir: dict[str, Any], tick: int) -> str:
+    """mm:ss.s of a tick, walking the tempo map one entry at a time (as a player would)."""
+    seconds, entries = 0.0, ir["tempo_map"]
+    for index, entry in enumerate(entries):
+        end = entries[index + 1]["tick"] if index + 1 < len(entries) else None
+        if end is not None and end <= tick:
+            seconds += (end - entry["tick"]) / ir["ppq"] * 60 / entry["bpm"]
+        elif entry["tick"] <= tick:
+            seconds += (tick - entry["tick"]) / ir["ppq"] * 60 / entry["bpm"]
+            break
+    tenths = round(seconds * 10)
+    return f"{tenths // 600:02d}:{tenths % 600 / 10:04.1f}"
+
+
+async def hover_text(client: LanguageClient, uri: str, position: types.Position) -> str:
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=position)
+    )
+    assert hover is not None, f"no hover at {position}"
+    assert isinstance(hover.contents, types.MarkupContent)
+    return hover.contents.value
+
+
+async def definition_of(client: LanguageClient, uri: str, position: types.Position) -> list[types.Location]:
+    found = await client.text_document_definition_async(
+        types.DefinitionParams(text_document=types.TextDocumentIdentifier(uri=uri), position=position)
+    )
+    if found is None:
+        return []
+    return [found] if isinstance(found, types.Location) else list(found)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def song_ir() -> dict[str, Any]:
+    return compile_file(str(SONG), library_ok=True).ir
+
+
+# ---- diagnostics ---------------------------------------------------------------------------------
+
+
+@ON_SERVER
+async def test_open_publishes_what_check_says(client: LanguageClient) -> None:
+    uri, text = open_doc(client, SONG)
+    params = await published(client, uri, 1)
+    expected = compile_file(str(SONG), text=text, library_ok=True).diagnostics
+    assert [d.message for d in params.diagnostics] == [expected_message(d) for d in expected]
+    assert not [d for d in params.diagnostics if d.severity == types.DiagnosticSeverity.Error]
+    close(client, uri)
+
+
+@ON_SERVER
+async def test_broken_edit_gives_the_error_and_a_fix_clears_it(client: LanguageClient, tmp_path: Path) -> None:
+    path = tmp_path / "song.circle"
+    text = SONG.read_text(encoding="utf-8").replace('import "studio.circle"', "")
+    path.write_text(text, encoding="utf-8")
+    uri, _ = open_doc(client, path)
+    assert list((await published(client, uri, 1)).diagnostics) == []
+
+    broken = re.sub(r"(part\s+lead\s*:\s*protagonist\s+plays\s+)hero\b", r"\1herro", text)
+    assert broken != text
+    version = change(client, uri, broken)
+    diagnostics = (await published(client, uri, version)).diagnostics
+    with pytest.raises(CompileFailure) as failure:
+        compile_file(str(path), text=broken, library_ok=True)
+    (error,) = failure.value.diagnostics
+    (found,) = diagnostics
+    assert found.severity == types.DiagnosticSeverity.Error
+    assert found.message == expected_message(error)
+    assert found.message.startswith("unknown name `herro`\nhint: did you mean `hero`?")
+    start = where(broken, r"part\s+lead\s*:\s*protagonist\s+plays\s+(herro)", 1)
+    assert as_tuple(found.range) == (start.line, start.character, start.line, start.character + len("herro"))
+    assert found.source == "harmonc"
+
+    version = change(client, uri, text)
+    assert list((await published(client, uri, version)).diagnostics) == []
+    close(client, uri)
+
+
+@ON_SERVER
+async def test_only_the_latest_version_is_published(client: LanguageClient, tmp_path: Path) -> None:
+    path = tmp_path / "song.circle"
+    text = SONG.read_text(encoding="utf-8").replace('import "studio.circle"', "")
+    uri, _ = open_doc(client, path, text)
+    await published(client, uri, 1)
+    sent = [change(client, uri, text.replace("seed  7", f"seed  {seed}").replace("seed 7", f"seed {seed}"))
+            for seed in (8, 9, 10, 11)]  # fmt: skip
+    await published(client, uri, sent[-1])
+    await asyncio.sleep(0.5)  # anything stale would have arrived by now
+    versions = [p.version for p in client.published[SEEN_FROM[uri] :] if p.uri == uri]  # type: ignore[attr-defined]
+    # The first change of the burst may be compiled at once (the document was quiet) and published, if the
+    # server has not yet read the next when it is done; the ones in the middle never are.
+    assert not set(sent[1:-1]) & set(versions)
+    assert versions[-1] == sent[-1] and versions == sorted(versions)
+    close(client, uri)
+
+
+@ON_SERVER
+async def test_an_error_in_an_import_lands_on_the_import_line_or_in_its_open_document(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    lib, main = tmp_path / "lib.circle", tmp_path / "main.circle"
+    lib.write_text("clock master\ntempoo 120\n", encoding="utf-8")
+    main_text = 'import "lib.circle"\nsong "Main" { key A minor }\ntheme hero = "a4/4"\n'
+    main.write_text(main_text, encoding="utf-8")
+    uri, _ = open_doc(client, main)
+    (found,) = (await published(client, uri, 1)).diagnostics
+    with pytest.raises(CompileFailure) as failure:
+        compile_file(str(main), text=main_text, library_ok=True)
+    (error,) = failure.value.diagnostics
+    assert found.message.endswith(expected_message(error))
+    assert found.message.startswith(f"{error.span.label()}: unknown setting `tempoo`")
+    assert as_tuple(found.range) == (0, 0, 0, len('import "lib.circle"'))
+    assert found.related_information and found.related_information[0].location.uri == lib.as_uri()
+
+    lib_uri, lib_text = open_doc(client, lib)
+    (own,) = (await published(client, lib_uri, 1)).diagnostics
+    assert as_tuple(own.range) == (1, 0, 1, len("tempoo"))
+    version = change(client, uri, main_text + "\n")  # main compiles again, now that lib.circle is open
+    assert list((await published(client, uri, version)).diagnostics) == []
+    await asyncio.sleep(0.2)
+    assert [d.message for d in client.diagnostics[lib_uri]] == [own.message]  # the same error once, not twice
+    close(client, lib_uri)
+    close(client, uri)
+
+
+@ON_SERVER
+async def test_nonsense_never_stops_the_server(client: LanguageClient, tmp_path: Path) -> None:
+    uri, _ = open_doc(client, tmp_path / "junk.circle", "{" * 500 + '\x00\u202e"' + "}" * 3)
+    diagnostics = (await published(client, uri, 1)).diagnostics
+    assert diagnostics and diagnostics[0].severity == types.DiagnosticSeverity.Error
+    for text in ["song {", "act I { step need { scene 9z { } } }", "theme = |", 'import "/etc/passwd"', "\ufeff"]:
+        version = change(client, uri, text)
+        await published(client, uri, version)
+        await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=0, character=1)
+            )
+        )
+        await client.text_document_document_symbol_async(
+            types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+    close(client, uri)
+
+
+# ---- hover ---------------------------------------------------------------------------------------
+
+
+@ON_SERVER
+async def test_hover_on_a_scene_block_shows_its_bars_and_start(client: LanguageClient, song_ir: dict[str, Any]) -> None:
+    uri, text = open_doc(client, SONG)
+    await published(client, uri, 1)
+    scene = next(s for s in song_ir["scenes"] if s["id"] == "III.change.3b")
+    value = await hover_text(client, uri, where(text, r"^scene\s+(III\.change\.3b)", 1))
+    assert "scene III.change.3b" in value
+    assert "act III, step change, sequence 3, scene b" in value
+    assert f"{scene['bars']} bars" in value and scene["bars"] == 16
+    assert f"starts at {clock(song_ir, scene['start'])}" in value
+
+    act = [s for s in song_ir["scenes"] if s["act"] == "I"]
+    value = await hover_text(client, uri, where(text, r"^act\s+(I)\s*\{", 1))
+    assert f"{len(act)} scenes, {act[0]['id']} to {act[-1]['id']}" in value
+    assert f"from {clock(song_ir, act[0]['start'])} to {clock(song_ir, act[-1]['end'])}" in value
+
+    search = [s for s in song_ir["scenes"] if s["step"] == "search"]
+    value = await hover_text(client, uri, where(text, r"^\s*step\s+(search)", 1))
+    assert f"{len(search)} scenes" in value and f"{sum(s['bars'] for s in search)} bars" in value
+
+    bridges = [p for s in song_ir["scenes"] if s["step"] == "need" for p in s["phrases"] if p["kind"] == "B"]
+    value = await hover_text(client, uri, where(text, r"^\s*(bridge)\s*\{", 1))
+    assert f"{len(bridges)} phrases" in value and f"first at {clock(song_ir, bridges[0]['start'])}" in value
+    close(client, uri)
+
+
+@ON_SERVER
+async def test_hover_on_a_genre_a_device_and_a_name(client: LanguageClient) -> None:
+    from harmonlang.devices import Router
+    from harmonlang.diagnostics import Diagnostics
+    from harmonlang.stdlib_docs import device_section, genre_section
+
+    uri, text = open_doc(client, SONG)
+    await published(client, uri, 1)
+    value = await hover_text(client, uri, where(text, r"genre\s+(electro-house)", 1))
+    assert value == "\n".join(genre_section("electro-house")).strip()
+
+    program = compile_file(str(SONG), library_ok=True).program
+    for pattern, name in (
+        (r"on\s+(t8)\.bass", "t8"),
+        (r"on\s+(sp404mk2)\s+bank\s+A", "sp404mk2"),
+        (r"on\s+(s1)\b", "s1"),
+    ):
+        value = await hover_text(client, uri, where(text, pattern, 1))
+        device = Router(program, Diagnostics()).device(name, None)
+        assert device is not None
+        assert value.startswith("\n".join(device_section(device)).strip())
+
+    value = await hover_text(client, uri, where(text, r"part\s+lead\s*:\s*protagonist\s+plays\s+(hero)", 1))
+    definition = next(line for line in text.split("\n") if re.match(r"theme hero\s*=", line))
+    assert "theme **hero**" in value and definition in value
+    value = await hover_text(client, uri, where(text, r"mix\s+(dark)", 1))
+    assert "part **dark**" in value and "antagonist" in value
+    close(client, uri)
+
+
+# ---- completion ----------------------------------------------------------------------------------
+
+
+@ON_SERVER
+async def test_completion_offers_words_names_genres_and_devices(client: LanguageClient) -> None:
+    uri, text = open_doc(client, SONG)
+    await published(client, uri, 1)
+    lines = text.split("\n")
+    blank = next(i for i, line in enumerate(lines) if not line.strip() and i > 20)
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=blank, character=0)
+        )
+    )
+    assert result is not None
+    items = result.items if isinstance(result, types.CompletionList) else result
+    labels = {item.label for item in items}
+    assert {"scene", "theme", "part", "import", "chorus", "plays"} <= labels  # keywords
+    assert set(stdlib_names("genres")) <= labels and set(stdlib_names("devices")) <= labels
+    assert {"hero", "shadow", "home", "four", "lead", "chops", "fx"} <= labels  # own names, fx from the import
+    assert {"dorian", "minor-pentatonic", "maj7", "m7b5", "tempo", "syncopation"} <= labels
+
+    narrowed = text.split("\n")
+    genre_line = next(i for i, line in enumerate(narrowed) if re.match(r"\s*genre\s", line))
+    narrowed[genre_line] = "  genre "
+    version = change(client, uri, "\n".join(narrowed))
+    await published(client, uri, version)
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=genre_line, character=len("  genre ")),
+        )
+    )
+    assert result is not None
+    items = result.items if isinstance(result, types.CompletionList) else result
+    assert {item.label for item in items} == set(stdlib_names("genres"))
+
+    bass_line = next(i for i, line in enumerate(narrowed) if re.match(r"part\s+bass\b", line))
+    column = narrowed[bass_line].index("t8.bass") + len("t8.")
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=bass_line, character=column),
+        )
+    )
+    assert result is not None
+    items = result.items if isinstance(result, types.CompletionList) else result
+    outputs = {item.label: item for item in items if item.label.startswith("t8.")}
+    assert set(outputs) == {"t8.bass", "t8.drums"}
+    edit = outputs["t8.bass"].text_edit
+    assert isinstance(edit, types.TextEdit) and edit.new_text == "t8.bass"
+    assert as_tuple(edit.range) == (bass_line, column - len("t8."), bass_line, column)
+    close(client, uri)
+
+
+# ---- go to definition ---------------------------------------------------------------------------
+
+
+@ON_SERVER
+async def test_definition_of_a_theme_the_import_a_genre_and_a_device(client: LanguageClient) -> None:
+    uri, text = open_doc(client, SONG)
+    await published(client, uri, 1)
+    (found,) = await definition_of(client, uri, where(text, r"part\s+lead\s*:\s*protagonist\s+plays\s+(hero)", 1))
+    start = where(text, r"^theme\s+(hero)\s*=", 1)
+    assert found.uri == uri
+    assert as_tuple(found.range) == (start.line, start.character, start.line, start.character + 4)
+
+    (found,) = await definition_of(client, uri, where(text, r'import\s+"(studio)\.circle"', 1))
+    assert found.uri == (EXAMPLES / "studio.circle").as_uri()
+
+    (found,) = await definition_of(client, uri, where(text, r"genre\s+(electro-house)", 1))
+    assert found.uri.endswith("/genres/electro-house.circle")
+    genre_text = Path(found.uri.removeprefix("file://")).read_text(encoding="utf-8")
+    name = where(genre_text, r"^genre (electro-house)", 1)
+    assert (found.range.start.line, found.range.start.character) == (name.line, name.character)
+
+    (found,) = await definition_of(client, uri, where(text, r"on\s+(t8)\.drums", 1))
+    assert found.uri.endswith("/devices/t8.circle")
+    close(client, uri)
+
+
+@ON_SERVER
+async def test_definition_reaches_into_an_imported_file(client: LanguageClient, tmp_path: Path) -> None:
+    (tmp_path / "lib.circle").write_text('theme motif = "c4/4 e4/4"\n', encoding="utf-8")
+    text = 'import "lib.circle"\nsong "S" { key C major }\npart lead : protagonist plays motif\n'
+    uri, _ = open_doc(client, tmp_path / "main.circle", text)
+    assert list((await published(client, uri, 1)).diagnostics) == []
+    (found,) = await definition_of(client, uri, where(text, r"plays (motif)", 1))
+    assert found.uri == (tmp_path / "lib.circle").as_uri()
+    assert as_tuple(found.range) == (0, 6, 0, 11)
+    close(client, uri)
+
+
+# ---- document symbols ---------------------------------------------------------------------------
+
+
+@ON_SERVER
+async def test_document_symbols_outline_the_circle(client: LanguageClient, song_ir: dict[str, Any]) -> None:
+    uri, text = open_doc(client, SONG)
+    await published(client, uri, 1)
+    symbols = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    assert symbols is not None
+    assert all(isinstance(s, types.DocumentSymbol) for s in symbols)
+    by_name = {s.name: s for s in symbols}
+    assert 'song "Digital Dreams"' in by_name
+    assert {"hero", "shadow", "home", "lifted", "four", "broken", "lead", "chops"} <= set(by_name)
+    acts = [s for s in symbols if s.name.startswith("act ")]
+    assert [a.name for a in acts] == ["act I", "act IIa", "act IIb", "act III"]
+    scenes = [scene for act in acts for step in act.children for seq in step.children for scene in seq.children]
+    assert len(scenes) == 48
+    assert [s.name for s in scenes] == [s["id"] for s in song_ir["scenes"]]
+    header = by_name['song "Digital Dreams"'].range
+
+    written = next(s for s in scenes if s.name == "III.change.3b")
+    assert written.range.start.line == where(text, r"^scene\s+III\.change\.3b").line
+    unwritten = next(s for s in scenes if s.name == "I.you.1a")
+    assert as_tuple(unwritten.range) == as_tuple(header)
+    act_two = next(a for a in acts if a.name == "act IIa")
+    assert act_two.range.start.line == where(text, r"^act\s+IIa").line
+    close(client, uri)
+
+
+# ---- formatting ----------------------------------------------------------------------------------
+
+
+@ON_SERVER
+async def test_formatting_returns_what_format_source_makes(client: LanguageClient, tmp_path: Path) -> None:
+    messy = (
+        'song   "Messy"  {\n key A minor\n      tempo 124 }\ntheme  hero =   "a4/4"\npart lead:protagonist plays hero\n'
+    )
+    for text in (messy, SONG.read_text(encoding="utf-8")):
+        uri, _ = open_doc(client, tmp_path / "format.circle", text)
+        await published(client, uri, 1)
+        edits = await client.text_document_formatting_async(
+            types.DocumentFormattingParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                options=types.FormattingOptions(tab_size=2, insert_spaces=True),
+            )
+        )
+        expected = format_source(text, str(tmp_path / "format.circle"))
+        if expected == text:
+            assert not edits
+        else:
+            assert edits is not None and len(edits) == 1
+            (edit,) = edits
+            lines = text.split("\n")
+            assert as_tuple(edit.range) == (0, 0, len(lines) - 1, len(lines[-1]))
+            assert edit.new_text == expected
+        close(client, uri)
+
+    uri, _ = open_doc(client, tmp_path / "broken.circle", 'song "Broken" {\n')
+    await published(client, uri, 1)
+    edits = await client.text_document_formatting_async(
+        types.DocumentFormattingParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            options=types.FormattingOptions(tab_size=2, insert_spaces=True),
+        )
+    )
+    assert not edits
+    close(client, uri)
+
+
+# ---- what the server loads ----------------------------------------------------------------------
+
+HEAVY = ("numpy", "scipy", "music21", "librosa", "llama_cpp", "mido", "rtmidi", "soundfile", "pretty_midi")
+
+
+def test_the_server_path_imports_nothing_heavy() -> None:
+    """Every feature, run as the server runs it, without the audio, notation or model libraries."""
+    import subprocess
+
+    code = f"""
+import sys
+from pathlib import Path
+from pygls.workspace.position_codec import PositionCodec
+import harmonlang.cli, harmonlang.lsp.server
+from harmonlang.lsp.analysis import analyse
+from harmonlang.lsp.complete import complete
+from harmonlang.lsp.features import View, definition, formatting, hover, symbols
+from harmonlang.lsp.locations import Lines
+path = Path({str(SONG)!r})
+text = path.read_text(encoding="utf-8")
+analysis = analyse(path.as_uri(), path, text, 1, 1, PositionCodec(), lambda p: None, True)
+assert analysis.result is not None
+view = View(path.as_uri(), path, text, Lines(text, PositionCodec()), analysis.module, analysis.result)
+for number, line in enumerate(text.split("\\n")):
+    for col in range(1, len(line) + 2, 2):
+        hover(view, number + 1, col)
+        definition(view, number + 1, col)
+        complete(text, line, col, analysis.result)
+symbols(view)
+formatting(view)
+print(sorted({{m.split(".")[0] for m in sys.modules}} & set({HEAVY!r})))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
