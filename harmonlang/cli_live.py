@@ -289,7 +289,7 @@ class _WatchSession:
     def build(self, emit_outputs: Any) -> set[Path] | None:
         """Rebuild; the folders to watch, or None on a usage error. A song with errors changes nothing."""
 
-        from harmonlang.incremental import paused_gc
+        from harmonlang.memory import paused_gc
 
         started = time.perf_counter()
         with paused_gc():  # a full collection costs ~100 ms: it waits for the idle time after the write

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,27 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE,
 )
+
+
+# `=`, `|` and `:` are tokens of their own wherever they stand in a word (`b="x"`, `keys:chords`, `}|thin`),
+# so they are spaced like any other; but not the colon of a ratio (`3:4`), which is one token.
+_OPERATOR = re.compile(r"([=|])")
+_RATIO = re.compile(r"[0-9]+:[0-9]+")
+
+
+def _split_word(word: str) -> list[str]:
+    """A run of non-space characters as the grammar's tokens would split it at `=`, `|` and `:`."""
+    words: list[str] = []
+    for piece in _OPERATOR.split(word):
+        while piece:
+            ratio = _RATIO.match(piece)
+            colon = piece.find(":", ratio.end() if ratio else 0)
+            if colon < 0:
+                words.append(piece)
+                break
+            words += [piece[:colon], ":"] if colon else [":"]
+            piece = piece[colon + 1 :]
+    return [word for word in words if word]
 
 
 @dataclass
@@ -85,6 +107,8 @@ def _tokens(text: str) -> list[_Token]:
         if kind == "newline":
             tokens.append(_Token("newline", "\n", line))
             line += 1
+        elif kind == "word":
+            tokens += [_Token("word", word, line) for word in _split_word(match.group())]
         elif kind != "space":
             tokens.append(_Token(kind, match.group().rstrip() if kind == "comment" else match.group(), line))
     return tokens
@@ -107,15 +131,17 @@ class _Reader:
     def block(self, opened_on: int | None) -> _Block:
         block = _Block()
         current: _Statement | None = None
+        ended: _Statement | None = None  # the statement a `;` ended on this line
         newlines = 0
         while self.index < len(self.tokens):
             token = self.tokens[self.index]
             self.index += 1
             if token.kind == "newline":
                 if current is not None and _continues(self.tokens, self.index - 1):
-                    current.parts.append("\n")
+                    if current.parts[-1] != "\n":  # blank lines inside a statement go
+                        current.parts.append("\n")
                     continue
-                current = None
+                current = ended = None
                 newlines += 1
                 continue
             if newlines >= 2 and block.items:
@@ -126,9 +152,11 @@ class _Reader:
                     block.one_line = token.line == opened_on
                 return block
             if token.kind == "punct" and token.text == ";":
-                current = None
+                current, ended = None, current  # a comment later on this line still belongs to it
             elif token.kind == "comment":
-                if current is not None:
+                if current is None and ended is not None and ended.trailing is None:
+                    ended.trailing = token.text
+                elif current is not None:
                     if self.index < len(self.tokens) and _continues(self.tokens, self.index):
                         current.parts.append(_Comment(token.text))
                     else:
@@ -209,7 +237,11 @@ class _Writer:
             else:
                 before = len(self.lines)
                 self.statement(item, depth)
-                if len(self.lines) == before + 1 and _head(item) is not None:
+                head = _head(item)
+                if len(self.lines) == before + 1 and head is not None:
+                    if run and _shape(head) != _shape(_head(run[0][1]) or []):  # a table holds one kind of line
+                        _align(self.lines, run, INDENT * depth)
+                        run = []
                     run.append((before, item))
                 else:
                     _align(self.lines, run, INDENT * depth)
@@ -267,6 +299,11 @@ def _head(statement: _Statement) -> list[str] | None:
     return words if all(isinstance(part, (_Token, _Block)) for part in first) else None
 
 
+def _shape(head: list[str]) -> str:
+    """What kind of line a table row is: naming something (`=`, `:`, `{` third) or a setting's values."""
+    return head[2] if len(head) == 3 and head[2] in ("=", ":", "{") else "values"
+
+
 def _align(lines: list[str], run: list[tuple[int, _Statement]], indent: str) -> None:
     """Line up a run of one-line statements as a table: the values after the first words (a groove's drum
     steps, a header's settings) and, where every line names something (`theme x =`, `part x :`, `role x {`),
@@ -317,13 +354,15 @@ def run_fmt(files: list[str], check: bool = False, diff: bool = False) -> int:
     for name in files:
         label = "<stdin>" if name == "-" else name
         try:
-            text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+            text = sys.stdin.read() if name == "-" else Path(name).read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError) as error:
             print(f"harmonc: error: cannot read {name}: {getattr(error, 'strerror', None) or error}", file=sys.stderr)
             status = 1
             continue
         try:
             formatted = format_source(text, label)
+            if "\r\n" in text:  # a file with Windows line ends keeps them
+                formatted = formatted.replace("\n", "\r\n")
         except CompileError as error:
             sources = SourceCache()
             sources.texts[label] = text
@@ -337,15 +376,14 @@ def run_fmt(files: list[str], check: bool = False, diff: bool = False) -> int:
         if formatted == text:
             continue
         if diff:
-            sys.stdout.writelines(
-                difflib.unified_diff(
-                    text.splitlines(keepends=True), formatted.splitlines(keepends=True), label, f"{label} (formatted)"
-                )
-            )
+            before, after = text.splitlines(keepends=True), formatted.splitlines(keepends=True)
+            for line in difflib.unified_diff(before, after, label, f"{label} (formatted)"):
+                sys.stdout.write(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
         if check or diff:
             print(f"would reformat {label}", file=sys.stderr)
             status = 1 if check else status
             continue
-        write_atomic(Path(name), formatted)
+        target = Path(name).resolve()  # through a symbolic link, to the file itself, keeping its permissions
+        write_atomic(target, formatted, stat.S_IMODE(target.stat().st_mode))
         print(f"reformatted {label}", file=sys.stderr)
     return status

@@ -9,11 +9,8 @@ The result is the same, value for value, as a cold `compile_file(path).filled_sc
 
 from __future__ import annotations
 
-import gc
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ from typing import Any
 from harmonlang.agents import FillCache, fill
 from harmonlang.compiler import CompileResult, compile_file
 from harmonlang.ir import Scene, Score
+from harmonlang.memory import paused_gc
 
 CACHE_SIZE = 512  # scenes kept, both filled and validated: ten 48-scene songs' worth of edits
 
@@ -76,22 +74,3 @@ class IncrementalBuilder:
         else:
             self.scenes.move_to_end(key)
         return model
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """The cyclic collector off for a block, then as it was.
-
-    A rebuild leaves tens of thousands of new containers alive (the IR, the filled score, a list per
-    note): enough to set off the collector's full passes, each of which walks the whole heap (some 100 ms
-    on a small machine) to find next to nothing, as reference counting frees the last build. `rebuild`
-    pauses it itself; a watch loop should hold this across the rebuild and the writing of its outputs,
-    so the collection put off runs while it waits for the next save.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -20,11 +20,12 @@ def _umask() -> int:
     return mask
 
 
-def write_atomic(path: Path, data: bytes | str) -> None:
-    write_all_atomic({path: data.encode("utf-8") if isinstance(data, str) else data})
+def write_atomic(path: Path, data: bytes | str, mode: int | None = None) -> None:
+    """One file written atomically; `mode` keeps a file's own permissions (else the umask's)."""
+    write_all_atomic({path: data.encode("utf-8") if isinstance(data, str) else data}, {path: mode} if mode else None)
 
 
-def write_all_atomic(files: dict[Path, Blob]) -> None:
+def write_all_atomic(files: dict[Path, Blob], modes: dict[Path, int] | None = None) -> None:
     """Write several outputs as one: every file is staged first, then all are renamed into place.
 
     A failure while staging (a full disk, a folder where a file should go) leaves every earlier
@@ -51,7 +52,7 @@ def write_all_atomic(files: dict[Path, Blob]) -> None:
                     stream.write(data)
                     stream.flush()
                     os.fsync(stream.fileno())
-            os.chmod(temporary, 0o666 & ~_umask())
+            os.chmod(temporary, (modes or {}).get(path) or 0o666 & ~_umask())
         for temporary, path in staged:
             os.replace(temporary, path)
     except BaseException:

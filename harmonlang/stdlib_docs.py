@@ -136,7 +136,8 @@ def _device_rows(device: Device) -> list[list[Any]]:
 
 def device_section(device: Device) -> list[str]:
     info = device.to_ir()
-    out = [f"## {device.name}: {device.title}", "", info["about"] or "", ""]
+    heading = device.name if device.title in ("", device.name) else f"{device.name}: {device.title}"
+    out = [f"## {heading}", "", *([info["about"], ""] if info["about"] else [])]
     facts = [
         ("kind", info["kind"]),
         ("port", f'"{info["port"]}" (matched inside the port name)' if info["port"] else None),

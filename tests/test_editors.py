@@ -4,12 +4,14 @@ VS Code: the TextMate grammar's scope snapshots of every example (vscode-tmgramm
 editors/vscode/test/snapshots/, rewritten by `pytest --update-goldens tests/test_editors.py`), the grammar's
 scopes checked against the compiler's own lexer, the .vsix that vsce builds, package.json's contributions,
 the extension's commands and language-server start (run against a stand-in `vscode` module) and the snippets
-(expanded, they compile). Vim: ftdetect and ftplugin, the syntax file (against the lexer again, with no
-errors) and the indent file (it indents as `harmonc fmt` does).
+(expanded, they compile and are formatted). Vim: ftdetect and ftplugin (`:make` fills the quickfix list with
+one entry per error), the syntax file (against the lexer again, with no errors) and the indent file (it
+indents as `harmonc fmt` does).
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -449,6 +451,7 @@ Module._load = function (request, ...rest) {
     client: {
       id: client.id, running: client.running, run: client.serverOptions.run,
       selector: client.clientOptions.documentSelector, watchers: calls.watchers,
+      initialization: client.clientOptions.initializationOptions,
     },
     folding_selector: calls.folding[0].selector,
   };
@@ -491,6 +494,7 @@ def test_extension_commands_and_server(tmp_path: Path) -> None:
     assert client["run"] == {"command": "/opt/harmon/bin/harmonc", "args": ["lsp"], "options": {"cwd": "/songs"}}
     assert {"scheme": "file", "language": "harmonlang"} in client["selector"]
     assert client["watchers"] == ["**/*.circle"], "one watcher, kept across restarts"
+    assert client["initialization"] == {"watchesFiles": True}, "the server is told not to watch files as well"
     assert seen["folding_selector"] == {"language": "harmonlang"}
     song = "/songs/night shift.circle"
     terminals = [(t["shellPath"], t["shellArgs"], t["cwd"], t["shown"]) for t in seen["terminals"]]
@@ -556,6 +560,21 @@ def test_snippets_compile(tmp_path: Path) -> None:
         for vocabulary in (genres, acts, steps):
             if offered & vocabulary:
                 assert offered <= vocabulary, f"{offered - vocabulary} is not one of {sorted(vocabulary)}"
+
+
+def test_snippets_are_formatted() -> None:
+    """Every snippet, inserted with its defaults, is already in `harmonc fmt`'s layout: format on save leaves it be."""
+    from harmonlang.fmt import format_source
+
+    snippets = json.loads((VSCODE / "snippets" / "harmonlang.json").read_text(encoding="utf-8"))
+    problems = []
+    for title, snippet in snippets.items():
+        text = snippet_text(snippet["body"]).rstrip("\n") + "\n"
+        formatted = format_source(text, f"{title}.circle")
+        if formatted != text:
+            diff = difflib.unified_diff(text.splitlines(True), formatted.splitlines(True), "snippet", "harmonc fmt")
+            problems.append(f"{title}:\n{''.join(diff)}")
+    assert not problems, "\n".join(problems)
 
 
 # ---- Vim -----------------------------------------------------------------------------------------------
@@ -745,3 +764,50 @@ def test_vim_indent_continuations(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, output(result)
     assert song.read_text(encoding="utf-8").split("\n")[:-1] == lines
+
+
+MAKE_SCRIPT = r"""
+set nocompatible
+let &runtimepath = $HARMON_VIM . ',' . &runtimepath
+filetype plugin indent on
+execute 'silent edit ' . fnameescape($HARMON_FILE)
+silent make!
+let entries = map(getqflist(), {_, e -> {'valid': e.valid, 'file': fnamemodify(bufname(e.bufnr), ':p'),
+      \ 'lnum': e.lnum, 'col': e.col, 'type': e.type, 'text': e.text}})
+call writefile([json_encode({'entries': entries, 'errmsg': v:errmsg})], $HARMON_OUT)
+qall!
+"""
+
+
+def test_vim_make_lists_each_error_once(tmp_path: Path) -> None:
+    """`:make` runs `harmonc check` on a file (a name with a space and a `%` too) and the quickfix list holds one
+    valid entry per error, at its line and column: none for the source lines and hints printed under it."""
+    vim = require_tool("vim")
+    bin_dir = Path(sys.executable).parent
+    if not (bin_dir / "harmonc").exists():
+        bin_dir = Path(require_tool("harmonc")).parent
+    folder = tmp_path / "my songs"
+    folder.mkdir()
+    song = folder / "broken 100%.circle"
+    song.write_text(
+        'song "Broken" { key A minor; tempoo 120 }\ntheme hero = "a4/4 x4/4"\npart lead : protagonist plays herro\n',
+        encoding="utf-8",
+    )
+    env = {**TOOL_ENV, "PATH": f"{bin_dir}{os.pathsep}{TOOL_ENV.get('PATH', '')}"}
+    checked = subprocess.run(
+        [str(bin_dir / "harmonc"), "check", song.name], cwd=folder, capture_output=True, text=True, env=env, timeout=120
+    )
+    expected = re.findall(r"^.+?:(\d+):(\d+): (error|warning): (.*)$", checked.stdout + checked.stderr, re.M)
+    assert len(expected) == 3, output(checked)
+    script = tmp_path / "make.vim"
+    script.write_text(MAKE_SCRIPT, encoding="utf-8")
+    env |= {"HARMON_VIM": str(VIM), "HARMON_FILE": str(song), "HARMON_OUT": str(tmp_path / "make.json")}
+    command = [vim, "-u", "NONE", "-U", "NONE", "-i", "NONE", "-N", "-Es", "-S", str(script)]
+    result = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, output(result)
+    seen = json.loads((tmp_path / "make.json").read_text(encoding="utf-8"))
+    assert seen["errmsg"] == "", seen["errmsg"]
+    entries = seen["entries"]
+    assert [(e["valid"], e["file"], e["lnum"], e["col"], e["type"], e["text"]) for e in entries] == [
+        (1, str(song), int(line), int(col), kind[0], message) for line, col, kind, message in expected
+    ]

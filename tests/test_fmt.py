@@ -121,8 +121,8 @@ def test_the_layout() -> None:
         "\n"
         "  # a comment before the close\n"
         "}\n"
-        'theme t    = "a4/4"\n'
-        "part  lead : protagonist plays (t | transpose 2)\n"
+        'theme t = "a4/4"\n'
+        "part lead : protagonist plays (t | transpose 2)\n"
     )
 
 
@@ -161,6 +161,7 @@ def test_continued_strings_line_up_under_the_first() -> None:
 
 # Whitespace a writer might leave anywhere a token ends: the formatter gives the same text back.
 SPACES = st.sampled_from(["", " ", "  ", "\t", "   "])
+GLUES = st.sampled_from([" {} ", "{}", "{} ", " {}"])  # `=` and `:` glued to their neighbours or not
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -176,6 +177,7 @@ def test_any_spacing_formats_to_the_same_text(path: Path, data: st.DataObject) -
             if number % 2:
                 spaced.append(piece)
             else:
+                piece = re.sub(r" +([=:]) +", lambda found: data.draw(GLUES).format(found.group(1)), piece)
                 spaced.append(re.sub(r" +", lambda _: " " + data.draw(SPACES), piece))
         lines.append(data.draw(SPACES) + "".join(spaced) + (data.draw(SPACES) + comment if comment else ""))
     assert format_source("\n".join(lines) + data.draw(st.sampled_from(["", "\n", "\n\n"]))) == canonical
@@ -203,3 +205,39 @@ def test_fmt_rewrites_in_place_and_check_and_diff_change_nothing(tmp_path: Path)
     assert piped.returncode == 0 and piped.stdout == 'song "S" { key A minor }\n'
     missing = subprocess.run([*HARMONC, "fmt", str(tmp_path / "nope.circle")], capture_output=True, text=True)
     assert missing.returncode == 1 and "cannot read" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_glued_operators_blank_continuations_and_a_comment_after_a_semicolon() -> None:
+    text = (
+        'song "x" { tempo 120; # after the tempo\n key C major }\n'
+        'theme a = "c4/4"\n\n\n  | transpose 2\n'
+        'theme b="x"\n'
+        "part keys:chords plays b\n"
+        "act I { step need { polyrhythm 3:4 on hat } }\n"
+    )
+    assert format_source(text) == (
+        'song "x" {\n  tempo 120  # after the tempo\n  key   C major\n}\n'
+        'theme a = "c4/4"\n    | transpose 2\n'
+        'theme b = "x"\n'
+        "part keys : chords plays b\n"
+        "act I { step need { polyrhythm 3:4 on hat } }\n"  # a ratio keeps its colon
+    )
+    assert _tree(format_source(text)) == _tree(text)
+
+
+def test_fmt_keeps_links_permissions_and_line_ends(tmp_path: Path) -> None:
+    real, link = tmp_path / "real.circle", tmp_path / "link.circle"
+    real.write_bytes(b'song "x" {tempo 120}')
+    real.chmod(0o600)
+    link.symlink_to(real.name)
+    diffed = subprocess.run([*HARMONC, "fmt", "--diff", str(link)], capture_output=True, text=True)
+    assert '-song "x" {tempo 120}\n\\ No newline at end of file\n+song "x" { tempo 120 }\n' in diffed.stdout
+    assert subprocess.run([*HARMONC, "fmt", str(link)], capture_output=True).returncode == 0
+    assert link.is_symlink() and real.read_bytes() == b'song "x" { tempo 120 }\n'
+    assert real.stat().st_mode & 0o777 == 0o600
+    windows = tmp_path / "windows.circle"
+    windows.write_bytes(b'song "x" {\r\n    tempo 120\r\n}\r\n')
+    assert subprocess.run([*HARMONC, "fmt", str(windows)], capture_output=True).returncode == 0
+    assert windows.read_bytes() == b'song "x" {\r\n  tempo 120\r\n}\r\n'
+    again = subprocess.run([*HARMONC, "fmt", "--check", str(windows)], capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr

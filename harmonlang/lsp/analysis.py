@@ -8,11 +8,8 @@ server collects when it is idle instead (see `harmonlang.lsp.server`).
 
 from __future__ import annotations
 
-import gc
 import time
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +19,10 @@ from pygls.workspace.position_codec import PositionCodec
 from harmonlang import nodes as n
 from harmonlang.compiler import CompileFailure, CompileResult, compile_file
 from harmonlang.diagnostics import Diagnostic, SourceCache
+from harmonlang.lsp.locations import label_path
 from harmonlang.lsp.publish import Compiled, OpenText, Placer, internal_error
 from harmonlang.lsp.syntax import parse_quietly
+from harmonlang.memory import paused_gc
 
 
 @dataclass
@@ -43,17 +42,6 @@ class Analysis:
     @property
     def module(self) -> n.Module | None:
         return self.compiled.module
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def compile_text(path: Path, text: str) -> tuple[CompileResult | None, list[Diagnostic], SourceCache, str | None]:
@@ -88,8 +76,14 @@ def analyse(
                     compiled.files[loaded.label] = loaded.path
                 if loaded.label != label:
                     compiled.modules[loaded.label] = loaded.module
-        elif any(d.span is not None and d.span.file != label for d in diagnostics):
-            compiled.module = parse_quietly(text, label)  # to find the import that leads to them
+        else:
+            # The files a failed compile read count as a good one's do: a change to one compiles this file again.
+            for read in sources.texts:
+                found = path if read == label else None if read.startswith("<") else label_path(read)
+                if found is not None:
+                    compiled.files[read] = found
+            if any(d.span is not None and d.span.file != label for d in diagnostics):
+                compiled.module = parse_quietly(text, label)  # to find the import that leads to them
         analysis = Analysis(uri, generation, version, compiled, result, diagnostics, crash=crash)
         analysis.placed = Placer(compiled, uri, codec, open_text, related).place(diagnostics)
         if crash is not None:

@@ -42,13 +42,14 @@ class View:
     lines: Lines
     module: n.Module | None  # the tree of `text`, else of the last text that parsed
     result: CompileResult | None  # the last compile that succeeded
+    root: Path | None = None  # the workspace's folder
 
     @property
     def label(self) -> str:
         return str(self.path)
 
     def defined(self) -> dict[str, Defined]:
-        return definitions(self.module, self.label, self.text, self.result)
+        return definitions(self.module, self.label, self.text, self.result, self.path)
 
     def files(self) -> dict[str, Path]:
         if self.result is None:
@@ -66,6 +67,18 @@ class View:
 
     def word(self, line: int, col: int) -> Word | None:
         return word_at(self.lines.line(line - 1), col)
+
+    def shown_name(self, label: str) -> str:
+        """A file as a hover names it: from the document's folder, else from the workspace's, else in full."""
+        if label == self.label:
+            return self.path.name
+        path = None if label.startswith("<") else label_path(label, self.files())
+        if path is None:
+            return label
+        for folder in (self.path.parent, self.root):
+            if folder is not None and path.is_relative_to(folder):
+                return path.relative_to(folder).as_posix()
+        return str(path)
 
 
 # ---- hover ---------------------------------------------------------------------------------
@@ -127,8 +140,7 @@ def _device_hover(view: View, name: str) -> str | None:
 
 
 def _definition_hover(view: View, defined: Defined) -> str:
-    where = defined.label if defined.label != view.label else view.path.name
-    text = f"{defined.kind} **{defined.name}** ({where}:{defined.span.line})"
+    text = f"{defined.kind} **{defined.name}** ({view.shown_name(defined.label)}:{defined.span.line})"
     text += f"\n\n```harmon\n{defined.source_lines()}\n```"
     part = view.result.checked.parts.get(defined.name) if view.result and defined.kind == "part" else None
     if part is not None and part.routing is not None:

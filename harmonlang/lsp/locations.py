@@ -106,8 +106,3 @@ class Lines:
                 return position.line + 1, index + 1
             units += self.codec.client_num_units(char)
         return position.line + 1, len(text) + 1
-
-
-def contains(span: Span, line: int, col: int) -> bool:
-    """Whether a 1-based position lies in a span (its end included, so a cursor just after a word counts)."""
-    return (span.line, span.col) <= (line, col) <= (span.end_line, span.end_col)

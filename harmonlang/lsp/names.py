@@ -14,11 +14,12 @@ from pathlib import Path
 from harmonlang import nodes as n
 from harmonlang.compiler import CompileResult, compile_file
 from harmonlang.diagnostics import Diagnostics, SourceCache, Span
+from harmonlang.lsp.syntax import parse_quietly
 from harmonlang.parser import grammar_text
 from harmonlang.resolve import STDLIB_LABEL, Program, display_label, load_stdlib, stdlib_names
 
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*['′]?(?:\.[A-Za-z0-9_'][A-Za-z0-9_\-']*)*")
-COMMENT = re.compile(r"(?<![^\s;{}()])#")
+COMMENT_AFTER = ";{}()"  # `#` starts a comment at a line's start, after whitespace or after one of these
 IMPORT = re.compile(r'^\s*import\s+(?:"(?P<path>[^"\n]*)"?|(?P<dotted>[A-Za-z0-9_.\-]+))')
 DEVICE_WORDS = ("on", "follow", "mixer")  # `on t8.bass`, `clock follow t8`, `mixer zoom-l12`
 MATERIAL_KINDS = ("theme", "prog", "groove")
@@ -38,9 +39,16 @@ class Word:
 
 
 def code_part(line: str) -> str:
-    """A line without its comment."""
-    match = COMMENT.search(line)
-    return line[: match.start()] if match else line
+    """A line without its comment: from a `#` outside strings after whitespace or `;{}()` (grammar/harmon.lark)."""
+    quoted = False
+    for index, char in enumerate(line):
+        if char == '"':
+            quoted = not quoted
+        elif (
+            char == "#" and not quoted and (index == 0 or line[index - 1].isspace() or line[index - 1] in COMMENT_AFTER)
+        ):
+            return line[:index]
+    return line
 
 
 def in_string(line: str, col: int) -> bool:
@@ -102,16 +110,20 @@ def _defined_in(module: n.Module, label: str, text: str, found: dict[str, Define
         found.setdefault(key, Defined(name.text, kind, label, statement.span, name.span, text))
 
 
-def definitions(module: n.Module | None, label: str, text: str, result: CompileResult | None) -> dict[str, Defined]:
+def definitions(
+    module: n.Module | None, label: str, text: str, result: CompileResult | None, path: Path | None = None
+) -> dict[str, Defined]:
     """Materials and parts by name; the writer's genres and devices as `genre:NAME`, `device:NAME`.
 
     The file's own (as written now) come first, then its imports' and the genre's materials as the
-    last good compile found them.
+    last good compile found them; with no good compile, its imports' as their files on disk parse.
     """
     found: dict[str, Defined] = {}
     if module is not None:
         _defined_in(module, label, text, found)
     if result is None:
+        if module is not None and path is not None:
+            _imported_definitions(module, path, found)
         return found
     program = result.program
     if module is None:
@@ -124,6 +136,42 @@ def definitions(module: n.Module | None, label: str, text: str, result: CompileR
             source = program.sources.texts.get(node.span.file, "")
             found[name] = Defined(name, material.kind, node.span.file, node.span, node.name.span, source)
     return found
+
+
+def _imported_definitions(module: n.Module, importer: Path, found: dict[str, Defined]) -> None:
+    """What the files a tree imports define (and the files they import), read from disk and parsed."""
+    seen: set[Path] = set()
+    frontier = [(module, importer)]
+    while frontier:
+        tree, at = frontier.pop(0)
+        for statement in tree.body:
+            if not isinstance(statement, n.Import) or statement.stdlib or not statement.path.endswith(".circle"):
+                continue
+            try:
+                path = (at.parent / statement.path).resolve()
+                stat = path.stat()
+            except (OSError, ValueError):
+                continue
+            if path in seen:
+                continue
+            seen.add(path)
+            parsed = _parsed_file(path, stat.st_mtime_ns, stat.st_size)
+            if parsed is not None:
+                label, source, imported = parsed
+                _defined_in(imported, label, source, found)
+                frontier.append((imported, path))
+
+
+@lru_cache(maxsize=64)
+def _parsed_file(path: Path, mtime_ns: int, size: int) -> tuple[str, str, n.Module] | None:
+    """A file's label (as the compiler would name it), text and syntax tree; None when it cannot be read or parsed."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    label = display_label(path)
+    tree = parse_quietly(text, label)
+    return (label, text, tree) if tree is not None else None
 
 
 # ---- the stdlib ------------------------------------------------------------------------------
@@ -183,7 +231,8 @@ def device_markdown(name: str, program: Program | None) -> str | None:
     output = name.partition(".")[2]
     if output and output in device.outputs:
         out = device.outputs[output]
-        text += f"\n\n**{name}**: channel {out.channel}, notes {out.range[0]}–{out.range[1]}, {out.voices} voices"
+        voices = f"{out.voices} voice{'' if out.voices == 1 else 's'}"
+        text += f"\n\n**{name}**: channel {out.channel}, notes {out.range[0]}–{out.range[1]}, {voices}"
     return text
 
 

@@ -194,11 +194,17 @@ def statement_symbols(module: n.Module, lines: Lines) -> tuple[list[types.Docume
 def circle_symbols(
     ir: dict[str, Any], placed: list[Placed], lines: Lines, header: types.Range
 ) -> list[types.DocumentSymbol]:
-    """Acts > steps > sequences > scenes, every scene of the IR; each at its written block, else at the header."""
-    written: dict[Container, n.Section] = {}
+    """Acts > steps > sequences > scenes, every scene of the IR.
+
+    Each lies at its written block, else at its nearest written ancestor's, else at the song's header;
+    a container's range then grows to take in its children's, so every child lies within its parent.
+    """
+    written: dict[Container, tuple[types.Range, types.Range]] = {}
     for each in placed:
-        if each.phrases is None:
-            written.setdefault(each.container, each.section)
+        if each.phrases is None and each.container not in written:
+            section = each.section
+            pick = section.address.span if section.address else section.span
+            written[each.container] = (lines.range(section.span), lines.range(pick))
     timeline = Timeline(ir)
     nodes: dict[Container, types.DocumentSymbol] = {}
     totals: dict[Container, list[int]] = {}  # bars and first tick of each container
@@ -208,7 +214,10 @@ def circle_symbols(
         for depth in range(1, 5):
             container = key[:depth]
             if container not in nodes:
-                symbol = nodes[container] = _circle_symbol(container, scene, written, lines, header)
+                whole, pick = next(
+                    (written[key[:up]] for up in range(depth, 0, -1) if key[:up] in written), (header, header)
+                )
+                symbol = nodes[container] = _circle_symbol(container, scene, whole, pick)
                 parent = nodes[key[: depth - 1]].children if depth > 1 else top
                 assert parent is not None
                 parent.append(symbol)
@@ -217,23 +226,29 @@ def circle_symbols(
     for container, symbol in nodes.items():
         bars, start = totals[container]
         symbol.detail = f"{_plural(bars, 'bar')} at {timeline.clock(start)}"
+    for symbol in top:
+        _enclose(symbol)
     return top
 
 
 def _circle_symbol(
-    container: Container,
-    scene: dict[str, Any],
-    written: dict[Container, n.Section],
-    lines: Lines,
-    header: types.Range,
+    container: Container, scene: dict[str, Any], whole: types.Range, pick: types.Range
 ) -> types.DocumentSymbol:
     depth = len(container)
     level = ("act", "step", "sequence")[depth - 1] if depth < 4 else "scene"
     name = scene_id(scene) if depth == 4 else f"{level} {container[-1]}"
-    section = written.get(container)
-    if section is not None:
-        whole = lines.range(section.span)
-        pick = lines.range(section.address.span if section.address else section.span)
-    else:
-        whole = pick = header
     return _symbol(name, LEVEL_KINDS[depth], whole, pick)
+
+
+def _position(position: types.Position) -> tuple[int, int]:
+    return position.line, position.character
+
+
+def _enclose(symbol: types.DocumentSymbol) -> None:
+    """Grow a symbol's range (children first) to take in its children's."""
+    for child in symbol.children or []:
+        _enclose(child)
+        if _position(child.range.start) < _position(symbol.range.start):
+            symbol.range = types.Range(start=child.range.start, end=symbol.range.end)
+        if _position(child.range.end) > _position(symbol.range.end):
+            symbol.range = types.Range(start=symbol.range.start, end=child.range.end)

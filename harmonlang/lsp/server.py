@@ -8,17 +8,20 @@ Features:
   (`message`, then `hint: ...`). A change compiles at once when the buffer has been quiet for 50 ms;
   changes that come closer together (or while a compile runs) are debounced, and only the latest
   version's diagnostics are ever published. A diagnostic in an imported file goes to that file's
-  document when it is open (and holds what the compile read), else onto the import line.
+  document when it is open (and holds what the compile read), else onto the import line. A save, or a
+  change on disk the client reports (`workspace/didChangeWatchedFiles`), compiles again every open
+  document whose last compile (failed or not) read the file.
 - **Hover.** On a block's header (`act I {`, `step need {`, `sequence 2 {`, `scene III.change.3b {`,
   `chorus {`, `bridge {`, `transition {`, `phrase A {`): the scenes (or phrases) it covers, their bars
   and when they start (mm:ss.s, from the IR's tempo map). On a genre or a device: its stdlib summary.
   On a material or part name: its definition.
-- **Completion.** Keywords, genres, devices, scales, chord qualities, settings, roles, and the
-  file's own materials and parts, narrowed by what comes before the cursor.
+- **Completion.** Keywords, genres, devices, scales, chord qualities, settings, roles, transforms
+  (after a `|`), and the file's own materials and parts, narrowed by what comes before the cursor.
 - **Go to definition.** Materials and parts (in imported files too), `import "x.circle"` to the file,
   genres and devices to their `.circle` file (the writer's own definition first, then the stdlib).
 - **Document symbols.** The song header, materials and parts, and the circle as acts > steps >
-  sequences > scenes (every scene of the song), each at its written block or else at the header.
+  sequences > scenes (every scene of the song), each at its written block, else at its nearest written
+  ancestor's, else at the header.
 - **Formatting.** One whole-document edit from `harmonlang.fmt.format_source`, when it changes anything.
 
 The compiler runs on one worker thread, one job at a time, so the server keeps reading messages
@@ -34,7 +37,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -47,7 +50,7 @@ from pygls.lsp.server import LanguageServer
 from harmonlang import __version__
 from harmonlang import nodes as n
 from harmonlang.lsp.analysis import Analysis, analyse
-from harmonlang.lsp.complete import complete, word_start
+from harmonlang.lsp.complete import completion_list
 from harmonlang.lsp.features import View, definition, formatting, hover, symbols
 from harmonlang.lsp.locations import Lines, same_file, uri_path
 from harmonlang.lsp.publish import merged
@@ -58,6 +61,7 @@ SWITCH_INTERVAL_S = 0.0005  # Python's default is 5 ms
 SETTLE_S = 2.0  # a request waits at most this long for the document's pending compile
 IDLE_COLLECT_S = 1.0  # the garbage collector runs when the server has been idle this long
 COLLECT_EVERY = 25  # ... or after this many compiles, whichever comes first
+WATCHED = "**/*.circle"  # the files the server asks a client to report changes of
 T = TypeVar("T")
 log = logging.getLogger("harmonlang.lsp")
 
@@ -95,6 +99,7 @@ class HarmonServer(LanguageServer):
         self.tasks: set[asyncio.Future[Any]] = set()
         self.collect_timer: asyncio.TimerHandle | None = None
         self.compiles_since_collect = 0
+        self.client_watches = False  # the client reports file changes of its own accord (VS Code's extension)
 
     # ---- the worker --------------------------------------------------------------------------
     async def in_worker(self, call: Callable[..., T], *args: Any) -> T:
@@ -151,7 +156,10 @@ class HarmonServer(LanguageServer):
         if state.running or state.closed:
             return  # a running round compiles again when it sees the text has moved on
         state.running = True
-        task = asyncio.ensure_future(self.round(state))
+        self.in_background(self.round(state))
+
+    def in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
@@ -256,19 +264,39 @@ class HarmonServer(LanguageServer):
         self.rounds.by_target.pop(uri, None)
         self.rounds.targets_of.pop(uri, None)
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
-        self.dependents_changed(uri)  # they show its errors on their import lines again
+        self.readers_changed([uri_path(uri)])  # they show its errors on their import lines again
 
-    def dependents_changed(self, uri: str) -> None:
-        """Compile again the open files whose last compile read this one.
+    def readers_changed(self, paths: Sequence[Path], created: bool = False) -> None:
+        """Compile again every open document whose last compile (good or failed) read one of these files.
 
-        They read it from disk, so a save changes what they say; and an open or a close changes where
-        they show its errors (in its own document, or on their import line).
+        They read it from disk, so a save or a change on disk changes what they say; and an open or a
+        close changes where they show its errors (in its own document, or on their import line). With
+        `created`, the documents whose last compile failed too: a new file may be an import they missed.
         """
-        path = uri_path(uri)
-        for other, state in list(self.docs.items()):
-            seen = state.published.compiled.files.values() if state.published else ()
-            if other != uri and any(same_file(path, each) for each in seen):
-                self.changed(other)
+        for uri, state in list(self.docs.items()):
+            analysis = state.published
+            if analysis is None:
+                continue  # its first round is still to come
+            read = [each for each in analysis.compiled.files.values() if not same_file(each, state.path)]
+            if any(same_file(path, each) for path in paths for each in read) or (created and analysis.result is None):
+                self.changed(uri)
+
+    async def watch_files(self) -> None:
+        """Ask the client to report changes to `.circle` files, when it lets a server ask (Neovim does)."""
+        workspace = self.client_capabilities.workspace
+        watched = workspace.did_change_watched_files if workspace else None
+        if self.client_watches or not (watched and watched.dynamic_registration):
+            return
+        options = types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern=WATCHED)]
+        )
+        registration = types.Registration(
+            id="harmonc-circle-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=options
+        )
+        try:
+            await self.client_register_capability_async(types.RegistrationParams(registrations=[registration]))
+        except Exception as error:  # the client said no: saves of open documents still count
+            log.warning("the client did not register for file changes: %s", error)
 
     def schedule_collect(self) -> None:
         if self.compiles_since_collect >= COLLECT_EVERY:
@@ -308,7 +336,8 @@ class HarmonServer(LanguageServer):
         good = state.good
         if module is None and good is not None:
             module = good.module  # the text does not parse: the last tree that did (its positions may be off)
-        return View(uri, state.path, text, lines, module, good.result if good else None)
+        root = Path(self.workspace.root_path) if self.workspace.root_path else None
+        return View(uri, state.path, text, lines, module, good.result if good else None, root)
 
 
 # ---- the handlers --------------------------------------------------------------------------------
@@ -317,14 +346,20 @@ class HarmonServer(LanguageServer):
 def create_server() -> HarmonServer:
     ls = HarmonServer()
 
+    @ls.feature(types.INITIALIZE)
+    def initialize(ls: HarmonServer, params: types.InitializeParams) -> None:
+        options = params.initialization_options
+        ls.client_watches = isinstance(options, dict) and bool(options.get("watchesFiles"))
+
     @ls.feature(types.INITIALIZED)
     async def initialized(ls: HarmonServer, params: types.InitializedParams) -> None:
+        ls.in_background(ls.watch_files())
         await ls.in_worker(ls.warm_up)
 
     @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: HarmonServer, params: types.DidOpenTextDocumentParams) -> None:
         ls.changed(params.text_document.uri)
-        ls.dependents_changed(params.text_document.uri)
+        ls.readers_changed([uri_path(params.text_document.uri)])
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: HarmonServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -336,7 +371,14 @@ def create_server() -> HarmonServer:
 
     @ls.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: HarmonServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.dependents_changed(params.text_document.uri)
+        ls.readers_changed([uri_path(params.text_document.uri)])
+
+    @ls.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(ls: HarmonServer, params: types.DidChangeWatchedFilesParams) -> None:
+        created = any(change.type == types.FileChangeType.Created for change in params.changes)
+        ls.readers_changed(
+            [uri_path(change.uri) for change in params.changes if change.uri.startswith("file:")], created
+        )
 
     @ls.feature(types.TEXT_DOCUMENT_HOVER)
     async def on_hover(ls: HarmonServer, params: types.HoverParams) -> types.Hover | None:
@@ -350,7 +392,10 @@ def create_server() -> HarmonServer:
 
     @ls.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", ":"]))
     def on_completion(ls: HarmonServer, params: types.CompletionParams) -> types.CompletionList | None:
-        return guarded("completion", _completion, ls, params)
+        state = ls.docs.get(params.text_document.uri)
+        result = state.good.result if state and state.good else None
+        text = ls.workspace.get_text_document(params.text_document.uri).source
+        return guarded("completion", completion_list, text, ls.workspace.position_codec, params.position, result)
 
     @ls.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     async def on_symbols(ls: HarmonServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol] | None:
@@ -385,29 +430,6 @@ def _at(ls: HarmonServer, params: types.TextDocumentPositionParams, feature: Cal
 def _whole(ls: HarmonServer, uri: str, feature: Callable[[View], T]) -> T | None:
     view = ls.view(uri)
     return feature(view) if view is not None else None
-
-
-def _completion(ls: HarmonServer, params: types.CompletionParams) -> types.CompletionList:
-    uri = params.text_document.uri
-    text = ls.workspace.get_text_document(uri).source
-    lines = Lines(text, ls.workspace.position_codec)
-    line, col = lines.column(params.position)
-    state = ls.docs.get(uri)
-    result = state.good.result if state and state.good else None
-    line_text = lines.line(line - 1)
-    start = word_start(line_text, col)
-    replaced = types.Range(start=lines.position(line, start), end=lines.position(line, col))
-    items = [
-        types.CompletionItem(
-            label=item.label,
-            kind=item.kind,
-            detail=item.detail,
-            documentation=item.documentation,
-            text_edit=types.TextEdit(range=replaced, new_text=item.label),
-        )
-        for item in complete(text, line_text, col, result)
-    ]
-    return types.CompletionList(is_incomplete=False, items=items)
 
 
 def main() -> int:

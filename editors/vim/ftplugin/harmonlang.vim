@@ -14,9 +14,11 @@ setlocal suffixesadd=.circle
 setlocal includeexpr=substitute(v:fname,'^\"\\\|\"$','','g')
 setlocal include=^\\s*import\\s\\+
 
-" `harmonc check` reports file:line:col: error: message.
-setlocal errorformat=%f:%l:%c:\ %trror:\ %m,%f:%l:%c:\ %tarning:\ %m,%f:%l:%c:\ %m
-setlocal makeprg=harmonc\ check\ %
+" `:make` runs `harmonc check` on the file (`%:S`: its name quoted for the shell, spaces and `%` too).
+" It reports file:line:col: error: message (or warning:), then the source line and a hint: only the
+" first line of each makes a quickfix entry (`%-G%.%#` drops every other line).
+setlocal errorformat=%f:%l:%c:\ %trror:\ %m,%f:%l:%c:\ %tarning:\ %m,%f:%l:%c:\ %m,%-G%.%#
+setlocal makeprg=harmonc\ check\ %:S
 
 let b:undo_ftplugin = 'setlocal commentstring< comments< formatoptions< shiftwidth< softtabstop< expandtab<'
       \ . ' iskeyword< suffixesadd< includeexpr< include< errorformat< makeprg<'

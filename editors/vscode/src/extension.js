@@ -47,6 +47,8 @@ function clientOptions() {
       // workspace/didChangeWatchedFiles for .circle files changed on disk (a song's imports)
       fileEvents: circleFiles,
     },
+    // ... so the server need not register a watcher of its own (which would report every change twice)
+    initializationOptions: { watchesFiles: true },
     outputChannel,
   };
 }
