@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harmonlang.ir import PartInfo, Score
-from harmonlang.runtime.midi import Timed, part_events, tracks_to_midi
+from harmonlang.runtime.midi import PartTrack, Timed, part_track, tracks_to_midi
 from harmonlang.runtime.timeline import Route, Timeline, part_notes, part_routes, playable
 
 ANY = ("protagonist", "antagonist", "chords", "bass", "drums", "samples")
@@ -129,8 +129,8 @@ def layout(score: Score, timeline: Timeline | None = None) -> list[Track]:
 
 
 def template_midi(score: Score, tracks: list[Track]) -> bytes:
-    events: list[tuple[str, list[Timed]]] = [
-        (track.name(score), part_events(score, track.part) if track.part is not None else []) for track in tracks
+    events: list[tuple[str, list[Timed] | PartTrack]] = [
+        (track.name(score), part_track(score, track.part) if track.part is not None else []) for track in tracks
     ]
     return tracks_to_midi(score, events)
 

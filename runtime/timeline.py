@@ -10,6 +10,7 @@ from functools import cached_property
 
 from harmonlang.ir import Cell, PartInfo, Score
 from harmonlang.metrics import bar_length
+from harmonlang.tempo import TempoMap
 
 
 @dataclass(frozen=True)
@@ -63,23 +64,12 @@ class Timeline:
         return self.bars[max(0, bisect.bisect_right(self._bar_starts, tick) - 1)]
 
     @cached_property
-    def _tempo_seconds(self) -> list[float]:
-        """The time in seconds at each tempo point."""
-        points = self.score.tempo_map
-        seconds = [0.0]
-        for before, after in zip(points, points[1:], strict=False):
-            seconds.append(seconds[-1] + (after.tick - before.tick) / self.ppq * 60 / before.bpm)
-        return seconds
-
-    @cached_property
-    def _tempo_ticks(self) -> list[int]:
-        return [point.tick for point in self.score.tempo_map]
+    def _tempo(self) -> TempoMap:
+        return TempoMap([(point.tick, point.bpm) for point in self.score.tempo_map], self.ppq)
 
     def seconds(self, tick: int) -> float:
         """The time at a tick; the tempo map is a step function, as in the MIDI file."""
-        index = max(0, bisect.bisect_right(self._tempo_ticks, tick) - 1)
-        point = self.score.tempo_map[index]
-        return self._tempo_seconds[index] + (tick - point.tick) / self.ppq * 60 / point.bpm
+        return self._tempo.seconds(tick)
 
     def clock(self, tick: int) -> str:
         """`m:ss.mmm` at a tick."""

@@ -1,14 +1,15 @@
-"""Shared fixtures: `--update-goldens`, failing instead of skipping under CI, and a private JACK server."""
+"""Shared fixtures: `--update-goldens`, failing instead of skipping under CI, a private JACK server, the editor
+tests' npm tools and scope snapshots (editor_support) and the language-server client (lsp_support)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
-from support import EXAMPLES, SONG_NAMES
+from editor_support import example_scopes, node_modules  # noqa: F401 - fixtures shared by the editor tests
+from lsp_support import client, song_ir  # noqa: F401 - the language-server fixtures, for every test module
+from support import EXAMPLES, SONG_NAMES, require_tool
 
 from harmonlang.ir import Score
 
@@ -23,17 +24,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_goldens(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-goldens"))
-
-
-def require_tool(name: str) -> str:
-    """The path of an external tool; skips without it, but fails under CI=true."""
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} is not installed"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + " (CI must provide it)")
-        pytest.skip(message)
-    return path
 
 
 @pytest.fixture(autouse=True)

@@ -175,7 +175,32 @@ def controls(events: Iterable[SinkEvent], number: int) -> list[tuple[int, int, i
     ]
 
 
-class MidiSink:
+class _Closes:
+    """A context manager that calls `close()` on the way out."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class _VirtualPort(_Closes):
+    """A JACK port of rtmidi's own: full name `port` ("<client>:<name>"; the client defaults to the name)."""
+
+    def __init__(self, name: str, client: str | None) -> None:
+        self.client = client or name
+        self.port = f"{self.client}:{name}"
+        _require_free(self.port)
+        self._closed = False
+
+
+class MidiSink(_Closes):
     """A JACK MIDI input port (`jack_midi_dump -a`) that records every message it receives.
 
     `port` is its full JACK name ("harmonc-sink-<pid>-<n>:input"). Frames count from the sink's start.
@@ -315,16 +340,8 @@ class MidiSink:
         for reader in self._readers:
             reader.join(timeout=2)
 
-    def __enter__(self) -> Self:
-        return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
-
-
-class VirtualSource:
+class VirtualSource(_VirtualPort):
     """A JACK MIDI output port made by rtmidi, standing in for a device that sends (e.g. "KeyStep 37").
 
     Its full JACK name is `port` ("<client>:<name>"; the client defaults to the port's name, and must be
@@ -333,10 +350,7 @@ class VirtualSource:
     """
 
     def __init__(self, name: str, client: str | None = None) -> None:
-        self.client = client or name
-        self.port = f"{self.client}:{name}"
-        _require_free(self.port)
-        self._closed = False
+        super().__init__(name, client)
         self.midi = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name=self.client)
         self.midi.open_virtual_port(name)
         _require_port(self.port, self.close)
@@ -356,28 +370,17 @@ class VirtualSource:
             self.midi.close_port()
             self.midi.delete()
 
-    def __enter__(self) -> Self:
-        return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
-
-
-class VirtualDestination:
+class VirtualDestination(_VirtualPort):
     """A JACK MIDI input port made by rtmidi, standing in for a device that receives (e.g. "T-8").
 
     It records every message (clock included, active sensing ignored) as (time.perf_counter(), bytes).
     """
 
     def __init__(self, name: str, client: str | None = None) -> None:
-        self.client = client or name
-        self.port = f"{self.client}:{name}"
-        _require_free(self.port)
+        super().__init__(name, client)
         self._messages: list[tuple[float, bytes]] = []
         self._changed = threading.Condition()
-        self._closed = False
         self.midi = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name=self.client)
         self.midi.ignore_types(sysex=False, timing=False, active_sense=True)
         self.midi.set_callback(self._received)
@@ -412,14 +415,6 @@ class VirtualDestination:
             self.midi.cancel_callback()
             self.midi.close_port()
             self.midi.delete()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def _require_free(port: str) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import shutil
 from collections import defaultdict, deque
 from pathlib import Path
 
@@ -29,6 +31,17 @@ METERS_SONG = (
 )
 
 Played = tuple[int, int, int, int, int]  # tick, duration, pitch, velocity, channel (1-16)
+
+
+def require_tool(name: str) -> str:
+    """The path of an external tool; skips without it, but fails under CI=true."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " (CI must provide it)")
+        pytest.skip(message)
+    return path
 
 
 def score_notes(score: Score, index: int) -> list[Played]:

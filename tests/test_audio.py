@@ -11,9 +11,8 @@ import numpy as np
 import pyloudnorm
 import pytest
 import soundfile
-from conftest import require_tool
 from scipy.signal import resample_poly
-from support import EXAMPLES
+from support import EXAMPLES, require_tool
 
 from harmonlang.cli import main
 from harmonlang.compiler import compile_file

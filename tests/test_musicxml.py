@@ -11,9 +11,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from conftest import require_tool
 from music21 import chord, converter, expressions, key, meter, note, stream, tempo
-from support import EXAMPLES, METERS_SONG, SONG_NAMES
+from support import EXAMPLES, METERS_SONG, SONG_NAMES, require_tool
 
 from harmonlang.cli import main
 from harmonlang.compiler import compile_file

@@ -6,7 +6,6 @@ letter, their bars and start ticks, and the tempo map turns ticks into clock tim
 
 from __future__ import annotations
 
-import bisect
 from typing import Any
 
 from lsprotocol import types
@@ -14,31 +13,20 @@ from lsprotocol import types
 from harmonlang import nodes as n
 from harmonlang.lsp.locations import Lines
 from harmonlang.lsp.syntax import SECTION_LEVELS, Container, Placed, covers, scene_key
+from harmonlang.tempo import TempoMap
 
 PHRASE_TITLES = {"A": "chorus A", "A'": "chorus A'", "B": "bridge B", "T": "transition"}
 SHOWN_SCENES = 16  # a hover lists at most this many scenes, then says how many more
 
 
-class Timeline:
-    """Ticks to seconds through the IR's tempo map (a step function of BPM by tick)."""
+class Timeline(TempoMap):
+    """The IR's tempo map (a song without one plays at 120 BPM), with clock times."""
 
     def __init__(self, ir: dict[str, Any]) -> None:
-        self.ppq = ir.get("ppq", 480)
-        tempo = sorted((entry["tick"], entry["bpm"]) for entry in ir.get("tempo_map") or [(0, 120.0)])
+        tempo = sorted((entry["tick"], entry["bpm"]) for entry in ir.get("tempo_map") or [])
         if not tempo or tempo[0][0] > 0:
             tempo.insert(0, (0, tempo[0][1] if tempo else 120.0))
-        self.ticks = [tick for tick, _ in tempo]
-        self.bpms = [bpm for _, bpm in tempo]
-        self.starts = [0.0]
-        for index in range(1, len(tempo)):
-            self.starts.append(self.starts[-1] + self._span(self.ticks[index] - self.ticks[index - 1], index - 1))
-
-    def _span(self, ticks: int, index: int) -> float:
-        return ticks / self.ppq * 60.0 / self.bpms[index]
-
-    def seconds(self, tick: int) -> float:
-        index = max(bisect.bisect_right(self.ticks, tick) - 1, 0)
-        return self.starts[index] + self._span(tick - self.ticks[index], index)
+        super().__init__(tempo, ir.get("ppq", 480))
 
     def clock(self, tick: int) -> str:
         return clock_time(self.seconds(tick))
